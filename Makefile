@@ -1,0 +1,48 @@
+# chipledger: build, test, benchmark and demo. `make test` is what CI runs.
+GO        ?= go
+BIN       := bin
+BROKERS   ?= 127.0.0.1:19092
+# The whole suite stays well under 15 minutes on a 2-core machine; the
+# timeout is the hard stop for a hung test.
+TEST_TIMEOUT ?= 14m
+TEST_FLAGS   ?=
+
+.PHONY: all build test unit bench demo kafka-up kafka-down vet fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+vet:
+	$(GO) vet ./...
+
+kafka-up:
+	@bash scripts/kafka.sh up
+
+kafka-down:
+	@bash scripts/kafka.sh down
+
+# The full suite against a real Kafka broker (started here unless
+# KAFKA_BROKERS points at one).
+test: kafka-up
+	KAFKA_BROKERS=$${KAFKA_BROKERS:-$(BROKERS)} $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
+
+# Go benchmarks: the ledger append rate on disk, decoders, and (with the
+# broker) the end-to-end ingest rate. Figures go in docs/benchmarks.md.
+bench: kafka-up
+	KAFKA_BROKERS=$${KAFKA_BROKERS:-$(BROKERS)} $(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./...
+
+# Short fuzzing runs of every decoder (longer: FUZZTIME=10m make fuzz).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./events/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./events/ -run '^$$' -fuzz '^FuzzParseUnitID$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./ledger/ -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME)
+
+# The end-to-end demo.
+demo: build kafka-up
+	@bash scripts/demo.sh
+
+clean:
+	rm -rf $(BIN) data demo-out

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/chipledger/chipledger/config"
+	"github.com/chipledger/chipledger/events"
+	"github.com/chipledger/chipledger/kafka"
+)
+
+// runPublish is the reference producer: JSON Lines to chip-events, each
+// record keyed by the event's primary subject so that every event about a
+// unit lands on the same partition, acks from all in-sync replicas.
+func runPublish(ctx context.Context, env *cmdEnv, args []string) error {
+	var allowInvalid bool
+	cfg, fs, err := parse(env, "publish", "FILE|-", config.Brokers|config.TopicPrefix|config.Encoding, args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&allowInvalid, "allow-invalid", false, "publish lines that do not decode too (unkeyed), e.g. to exercise quarantine")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	if cfg.Encoding == "epcis" {
+		return errors.New("--encoding epcis is not supported by publish yet; use native")
+	}
+	in := env.stdin
+	if p := fs.Arg(0); p != "-" {
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	// The topics are created when missing (idempotent), so that a first
+	// publish on a fresh broker does not fail.
+	topics, err := kafka.EnsureTopics(ctx, cfg.BrokerList(), cfg.TopicPrefix, kafka.EnsureOptions{})
+	if err != nil {
+		return err
+	}
+	topic := topics.Events
+	p := kafka.NewProducer(cfg.BrokerList(), topic, kafka.ProducerOptions{BatchSize: 1000})
+	defer p.Close()
+
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 1<<20), events.MaxEventBytes+1)
+	var (
+		batch              []kafka.Message
+		published, invalid int
+		line               int
+	)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := p.Produce(ctx, batch...); err != nil {
+			return err
+		}
+		published += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	for sc.Scan() {
+		line++
+		b := sc.Bytes()
+		if len(b) == 0 {
+			continue
+		}
+		msg := kafka.Message{Value: append([]byte(nil), b...)}
+		ev, err := events.Decode(b)
+		if err != nil {
+			invalid++
+			if !allowInvalid {
+				fmt.Fprintf(env.stderr, "line %d: not published: %v\n", line, err)
+				continue
+			}
+		} else {
+			msg.Key = []byte(ev.Primary())
+		}
+		batch = append(batch, msg)
+		if len(batch) >= 1000 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return fmt.Errorf("line %d is longer than %d bytes", line+1, events.MaxEventBytes)
+		}
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "published %d events to %s (%d invalid", published, topic, invalid)
+	if allowInvalid {
+		fmt.Fprintln(env.stdout, ", published unkeyed)")
+	} else {
+		fmt.Fprintln(env.stdout, ", not published)")
+	}
+	if invalid > 0 && !allowInvalid {
+		return fmt.Errorf("%d invalid lines were not published", invalid)
+	}
+	return nil
+}

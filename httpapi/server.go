@@ -1,0 +1,111 @@
+// Package httpapi is chipledger's HTTP surface and the only package that
+// imports net/http server code: the ingest daemon's head, status, metrics
+// and quarantine admin endpoints, and (for query) the investigators' API.
+// One function maps domain errors to statuses; internal errors are logged
+// and answered with a plain 500.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/chipledger/chipledger/ledger"
+)
+
+// Listen opens a TCP listener (":0" picks a free port).
+func Listen(addr string) (net.Listener, error) {
+	return net.Listen("tcp", addr)
+}
+
+// Serve serves h on ln until ctx ends, then shuts down gracefully under a
+// fresh 10 s timeout.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && log != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	return nil
+}
+
+// statusError carries an HTTP status chosen by a handler.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+func badRequest(msg string) error { return &statusError{http.StatusBadRequest, msg} }
+
+// errorStatus maps domain errors to HTTP statuses; anything unknown is a 500.
+func errorStatus(err error) (int, string) {
+	var se *statusError
+	switch {
+	case errors.As(err, &se):
+		return se.status, se.msg
+	case errors.Is(err, ledger.ErrNotFound):
+		return http.StatusNotFound, "not found"
+	case errors.Is(err, ledger.ErrClosed):
+		return http.StatusServiceUnavailable, "ledger closed"
+	}
+	return http.StatusInternalServerError, "internal error"
+}
+
+// handlerFunc is an HTTP handler that returns an error to be mapped.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// api wraps handlers with error mapping and logging.
+type api struct {
+	log   *slog.Logger
+	token string
+}
+
+func (a *api) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			status, msg := errorStatus(err)
+			if status == http.StatusInternalServerError {
+				a.log.Error("http handler failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			} else if msg == "" || status == http.StatusConflict || status == http.StatusUnprocessableEntity {
+				msg = err.Error()
+			}
+			writeJSON(w, status, map[string]string{"error": msg})
+		}
+	}
+}
+
+// admin requires the bearer token when one is configured.
+func (a *api) admin(h handlerFunc) http.HandlerFunc {
+	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if a.token != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || got != a.token {
+				return &statusError{http.StatusUnauthorized, "a valid bearer token is required"}
+			}
+		}
+		return h(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

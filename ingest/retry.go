@@ -1,0 +1,67 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chipledger/chipledger/ledger"
+)
+
+// ErrResolved is returned when retrying a quarantine record that was
+// already re-driven.
+var ErrResolved = errors.New("ingest: quarantine record already resolved")
+
+// RejectedError reports a retry whose bytes were rejected again.
+type RejectedError struct {
+	Reason string
+	Detail string
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("ingest: still rejected (%s): %s", e.Reason, e.Detail)
+}
+
+// RetryResult tells what a retry did.
+type RetryResult struct {
+	Quarantine uint64 `json:"quarantine"`
+	Seq        uint64 `json:"sequence"` // the entry that now holds the event
+	Appended   bool   `json:"appended"` // false: the event was already in the ledger
+}
+
+// Retry re-drives one quarantine record: its original bytes, or a corrected
+// replacement, are decoded again and appended once; the record is marked
+// resolved in the same batch. Replacement bytes are recorded with the
+// source "retry:<original source>" and the quarantine id as the offset, so
+// the entry never claims Kafka coordinates whose bytes differ.
+func Retry(s *ledger.Store, decode Decoder, id uint64, replacement []byte, now time.Time) (RetryResult, error) {
+	q, err := s.Quarantined(id)
+	if err != nil {
+		return RetryResult{}, fmt.Errorf("ingest: quarantine %d: %w", id, err)
+	}
+	if q.Resolved != 0 {
+		return RetryResult{Quarantine: id, Seq: q.Resolved}, fmt.Errorf("%w: %d is at sequence %d", ErrResolved, id, q.Resolved)
+	}
+	data, src := q.Original, q.Source
+	if replacement != nil {
+		data = replacement
+		src = ledger.Source{Name: "retry:" + q.Source.String(), Partition: -1, Offset: int64(id)}
+	}
+	rec, rej := Prepare(decode, data, src, now)
+	if rej != nil {
+		return RetryResult{Quarantine: id}, &RejectedError{Reason: rej.Reason, Detail: rej.Detail}
+	}
+	rec.Resolves = id
+	res, err := s.Append(ledger.Batch{Records: []ledger.Record{rec}})
+	if err != nil {
+		return RetryResult{}, err
+	}
+	if res.Conflicts > 0 {
+		return RetryResult{Quarantine: id}, &RejectedError{Reason: ledger.ReasonConflict, Detail: res.Quarantine[0].Detail}
+	}
+	q, err = s.Quarantined(id)
+	if err != nil {
+		return RetryResult{}, err
+	}
+	return RetryResult{Quarantine: id, Seq: q.Resolved, Appended: res.Appended == 1}, nil
+}

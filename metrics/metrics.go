@@ -1,0 +1,120 @@
+// Package metrics holds chipledger's Prometheus metrics and is the only
+// importer of the Prometheus client. Each daemon builds one Registry with
+// the Go runtime and process collectors (resident memory included) and the
+// metric set of its role.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Registry is a Prometheus registry with the runtime collectors.
+type Registry struct {
+	reg *prometheus.Registry
+}
+
+// NewRegistry returns a registry with the Go and process collectors.
+func NewRegistry() *Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &Registry{reg: reg}
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (r *Registry) Handler() http.Handler {
+	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{})
+}
+
+// Ingest is the write side's metric set. A nil *Ingest records nothing.
+type Ingest struct {
+	appended      prometheus.Counter
+	duplicates    prometheus.Counter
+	conflicts     prometheus.Counter
+	rejected      *prometheus.CounterVec
+	batchSize     prometheus.Histogram
+	commitLatency prometheus.Histogram
+	lag           *prometheus.GaugeVec
+	headSeq       prometheus.Gauge
+	published     prometheus.Gauge
+	outboxLag     prometheus.Gauge
+	outboxErrors  prometheus.Counter
+}
+
+// NewIngest registers the ingest metrics in r.
+func NewIngest(r *Registry) *Ingest {
+	m := &Ingest{
+		appended: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chipledger_ingest_appended_total", Help: "Entries appended to the ledger."}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chipledger_ingest_duplicates_total", Help: "Events skipped because their id and content are already in the ledger."}),
+		conflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chipledger_ingest_conflicts_total", Help: "Events whose id is in the ledger with different content (quarantined)."}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chipledger_ingest_rejected_total", Help: "Messages quarantined, by reason."}, []string{"reason"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "chipledger_ingest_batch_messages", Help: "Messages per synced ledger batch.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
+		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "chipledger_ingest_commit_seconds", Help: "Time to commit one synced ledger batch.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "chipledger_ingest_partition_lag", Help: "Records in chip-events not yet in the ledger, per partition."}, []string{"partition"}),
+		headSeq: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chipledger_ledger_head_sequence", Help: "Sequence of the last ledger entry."}),
+		published: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chipledger_outbox_published_sequence", Help: "Last sequence published to chip-ledger."}),
+		outboxLag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chipledger_outbox_lag", Help: "Entries committed but not yet published to chip-ledger."}),
+		outboxErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chipledger_outbox_errors_total", Help: "Failed attempts to publish to chip-ledger (retried)."}),
+	}
+	r.reg.MustRegister(m.appended, m.duplicates, m.conflicts, m.rejected, m.batchSize, m.commitLatency,
+		m.lag, m.headSeq, m.published, m.outboxLag, m.outboxErrors)
+	return m
+}
+
+// Committed records one synced batch.
+func (m *Ingest) Committed(messages, appended, duplicates, conflicts int, rejectedByReason map[string]int, took time.Duration, head uint64) {
+	if m == nil {
+		return
+	}
+	m.appended.Add(float64(appended))
+	m.duplicates.Add(float64(duplicates))
+	m.conflicts.Add(float64(conflicts))
+	for reason, n := range rejectedByReason {
+		m.rejected.WithLabelValues(reason).Add(float64(n))
+	}
+	m.batchSize.Observe(float64(messages))
+	m.commitLatency.Observe(took.Seconds())
+	m.headSeq.Set(float64(head))
+}
+
+// Lag sets the consumer lag of one partition.
+func (m *Ingest) Lag(partition int, lag int64) {
+	if m == nil {
+		return
+	}
+	m.lag.WithLabelValues(strconv.Itoa(partition)).Set(float64(lag))
+}
+
+// Published records the outbox position against the head.
+func (m *Ingest) Published(published, head uint64) {
+	if m == nil {
+		return
+	}
+	m.published.Set(float64(published))
+	m.outboxLag.Set(float64(head - min(head, published)))
+}
+
+// OutboxError counts a failed publish attempt.
+func (m *Ingest) OutboxError() {
+	if m != nil {
+		m.outboxErrors.Inc()
+	}
+}
