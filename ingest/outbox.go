@@ -51,10 +51,10 @@ func (s *Service) runOutbox(ctx context.Context, consumerDone <-chan struct{}) e
 	defer p.Close()
 	backoff := 100 * time.Millisecond
 	for {
-		head := s.store.Head()
-		if published >= head.Seq {
+		changed := s.store.Changed()
+		if published >= s.store.Head().Seq {
 			select {
-			case <-s.advanced:
+			case <-changed:
 				continue
 			case <-consumerDone:
 				if s.store.Head().Seq <= published {

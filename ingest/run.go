@@ -54,8 +54,6 @@ type Service struct {
 	topics kafka.Topics
 	log    *slog.Logger
 
-	advanced chan struct{} // signalled after every commit that moved the head
-
 	mu        sync.Mutex
 	counts    Counts
 	published uint64
@@ -87,12 +85,11 @@ func NewService(store *ledger.Store, opts Options) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{
-		store:    store,
-		opts:     opts,
-		topics:   kafka.TopicNames(opts.Prefix),
-		log:      log,
-		advanced: make(chan struct{}, 1),
-		lag:      make(map[int]int64),
+		store:  store,
+		opts:   opts,
+		topics: kafka.TopicNames(opts.Prefix),
+		log:    log,
+		lag:    make(map[int]int64),
 	}
 }
 
@@ -140,13 +137,30 @@ type fetched struct {
 // publish what is committed (under a fresh timeout) and returns. It returns
 // nil after a cancelled ctx and the first failure otherwise.
 func (s *Service) Run(ctx context.Context) error {
-	brokers := s.opts.Brokers
-	if _, err := kafka.EnsureTopics(ctx, brokers, s.opts.Prefix, kafka.EnsureOptions{}); err != nil {
-		return fmt.Errorf("ingest: topics: %w", err)
+	err := s.run(ctx)
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		return nil
 	}
-	parts, err := kafka.PartitionCount(ctx, brokers, s.topics.Events)
-	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
+	return err
+}
+
+func (s *Service) run(ctx context.Context) error {
+	brokers := s.opts.Brokers
+	var parts int
+	for backoff := 250 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
+		_, err := kafka.EnsureTopics(ctx, brokers, s.opts.Prefix, kafka.EnsureOptions{})
+		if err == nil {
+			parts, err = kafka.PartitionCount(ctx, brokers, s.topics.Events)
+		}
+		if err == nil {
+			break
+		}
+		s.log.Warn("kafka not ready, retrying", "brokers", brokers, "err", err, "backoff", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	offsets, err := s.store.Offsets(s.topics.Events)
 	if err != nil {
@@ -191,22 +205,39 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // fetchPartition reads one partition from its stored offset, decodes every
-// message and hands the prepared batch to the writer.
+// message and hands the prepared batch to the writer. Broker failures are
+// logged and retried with backoff from the position after the last batch
+// handed over: the service outlives a broker restart.
 func (s *Service) fetchPartition(ctx context.Context, partition int, start int64, out chan<- fetched) error {
-	r, err := kafka.NewPartitionReader(s.opts.Brokers, s.topics.Events, partition, start, kafka.ReaderOptions{
+	pos := start
+	backoff := 100 * time.Millisecond
+	for {
+		err := s.readPartition(ctx, partition, &pos, out)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.log.Warn("partition reader failed, retrying", "partition", partition, "offset", pos, "err", err, "backoff", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+func (s *Service) readPartition(ctx context.Context, partition int, pos *int64, out chan<- fetched) error {
+	r, err := kafka.NewPartitionReader(s.opts.Brokers, s.topics.Events, partition, *pos, kafka.ReaderOptions{
 		MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 200 * time.Millisecond, QueueCapacity: 2000,
 	})
 	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
+		return err
 	}
 	defer r.Close()
 	for {
 		msgs, err := r.FetchBatch(ctx, s.opts.FetchMax, s.opts.Linger)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("ingest: partition %d: %w", partition, err)
+			return err
 		}
 		f := fetched{partition: partition, messages: len(msgs), next: msgs[len(msgs)-1].Offset + 1}
 		now := s.opts.Now()
@@ -222,6 +253,7 @@ func (s *Service) fetchPartition(ctx context.Context, partition int, start int64
 		}
 		select {
 		case out <- f:
+			*pos = f.next
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -299,12 +331,6 @@ func (s *Service) commit(ctx context.Context, mirror *kafka.Producer, group []fe
 	s.counts.Read += int64(messages)
 	s.counts.Add(res)
 	s.mu.Unlock()
-	if res.Appended > 0 {
-		select {
-		case s.advanced <- struct{}{}:
-		default:
-		}
-	}
 	return nil
 }
 

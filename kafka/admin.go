@@ -235,6 +235,32 @@ func checkVisible(ctx context.Context, brokers []string, names []string, want ma
 	return nil
 }
 
+// DeleteTopics deletes topics; topics that do not exist are ignored. It is
+// meant for tests and tools that clean up their prefixed topics, never for
+// chip-ledger in production.
+func DeleteTopics(ctx context.Context, brokers []string, topics ...string) error {
+	if err := checkBrokers(brokers); err != nil {
+		return err
+	}
+	if len(topics) == 0 {
+		return nil
+	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	return withAdmin(ctx, brokers, nil, func(a *admin) error {
+		res, err := a.client.DeleteTopics(ctx, &kafkago.DeleteTopicsRequest{Topics: topics})
+		if err != nil {
+			return errorf("delete topics: %w", err)
+		}
+		for _, t := range topics {
+			if err := res.Errors[t]; err != nil && !errors.Is(err, kafkago.UnknownTopicOrPartition) {
+				return errorf("delete topic %s: %w", t, err)
+			}
+		}
+		return nil
+	})
+}
+
 // PartitionCount returns the number of partitions of topic.
 func PartitionCount(ctx context.Context, brokers []string, topic string) (int, error) {
 	if err := checkBrokers(brokers); err != nil {

@@ -38,13 +38,26 @@ func brokers(t *testing.T) []string {
 	return out
 }
 
-// prefix returns a topic prefix unique to this test run, e.g. "t-1a2b3c4d5e6f.".
+// prefix returns a topic prefix unique to this test run, e.g.
+// "t-1a2b3c4d5e6f.", and deletes the topics created with it when the test
+// ends, so the shared local broker does not pile up partitions.
 func prefix(t *testing.T) string {
 	t.Helper()
 	var b [6]byte
 	_, err := rand.Read(b[:])
 	require.NoError(t, err)
-	return "t-" + hex.EncodeToString(b[:]) + "."
+	p := "t-" + hex.EncodeToString(b[:]) + "."
+	t.Cleanup(func() {
+		bs := strings.Split(os.Getenv("KAFKA_BROKERS"), ",")
+		if bs[0] == "" {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		names := append(kafka.TopicNames(p).All(), p+kafka.ProbeTopicSuffix)
+		assert.NoError(t, kafka.DeleteTopics(ctx, bs, names...))
+	})
+	return p
 }
 
 func testCtx(t *testing.T, d time.Duration) context.Context {

@@ -139,8 +139,9 @@ func (p *Producer) Produce(ctx context.Context, msgs ...Message) error {
 	return nil
 }
 
-// Close flushes nothing further (Produce is synchronous), waits for in-flight
-// Produce calls and releases connections. It is safe to call more than once.
+// Close waits for in-flight Produce calls to finish and releases the
+// Producer's connections; later Produce calls return ErrClosed. It is safe to
+// call more than once.
 func (p *Producer) Close() error {
 	p.mu.Lock()
 	if p.closed || p.writer == nil {

@@ -140,7 +140,7 @@ func (r *PartitionReader) FetchBatch(ctx context.Context, max int, linger time.D
 }
 
 // Offset returns the offset of the next record Fetch will return, or
-// FirstOffset/LastOffset before the reader has resolved its start position.
+// FirstOffset/LastOffset until the first record of such a start is returned.
 func (r *PartitionReader) Offset() int64 { return r.reader.Offset() }
 
 // Topic returns the topic being read.

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -101,11 +102,12 @@ type Store struct {
 	db   *pebble.DB
 	sync *pebble.WriteOptions
 
-	mu     sync.Mutex // serialises Append and guards head, qseq and ids
-	ids    *idFilter
-	head   Head
-	qseq   uint64
-	closed bool
+	mu      sync.Mutex // serialises Append and guards head, qseq and ids
+	ids     *idFilter
+	changed chan struct{} // closed and replaced when the head moves
+	head    Head
+	qseq    uint64
+	closed  bool
 }
 
 // Open opens or creates the ledger in dir. A ledger is owned by one process:
@@ -137,12 +139,12 @@ func Open(dir string, opts *Options) (*Store, error) {
 	}
 	db, err := pebble.Open(dir, po)
 	if err != nil {
-		if strings.Contains(err.Error(), "lock") {
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock") {
 			return nil, fmt.Errorf("%w: %s (is an ingest or another command already using it?): %v", ErrLocked, dir, err)
 		}
 		return nil, fmt.Errorf("ledger: open %s: %w", dir, err)
 	}
-	s := &Store{db: db, sync: pebble.Sync}
+	s := &Store{db: db, sync: pebble.Sync, changed: make(chan struct{})}
 	if opts.NoSync {
 		s.sync = pebble.NoSync
 	}
@@ -213,6 +215,14 @@ func (s *Store) Head() Head {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.head
+}
+
+// Changed returns a channel that is closed when the head next moves, so
+// that readers of new entries (the outbox) wait without polling.
+func (s *Store) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
 }
 
 // Append commits b atomically: new entries chained after the head, the
@@ -363,6 +373,10 @@ func (s *Store) Append(b Batch) (Result, error) {
 	}
 	if err := wb.Commit(s.sync); err != nil {
 		return Result{}, fmt.Errorf("ledger: commit: %w", err)
+	}
+	if head != s.head {
+		close(s.changed)
+		s.changed = make(chan struct{})
 	}
 	s.head, s.qseq = head, qseq
 	for id := range inBatch {
