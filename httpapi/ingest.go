@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -29,6 +30,7 @@ type IngestOptions struct {
 //	GET  /admin/quarantine               ?open=1&reason=R&after=ID&limit=N
 //	GET  /admin/quarantine/{id}
 //	POST /admin/quarantine/{id}/retry    body: corrected bytes, or empty to re-drive the original
+//	GET  /debug/pprof/                   Go profiles (admin)
 func Ingest(svc *ingest.Service, opts IngestOptions) http.Handler {
 	log := opts.Logger
 	if log == nil {
@@ -114,7 +116,20 @@ func Ingest(svc *ingest.Service, opts IngestOptions) http.Handler {
 		writeJSON(w, http.StatusOK, res)
 		return nil
 	}))
+	registerPprof(mux, a)
 	return mux
+}
+
+// registerPprof serves Go's profiler under /debug/pprof/ behind the admin
+// token, so operators can see where a running daemon spends its time.
+func registerPprof(mux *http.ServeMux, a *api) {
+	wrap := func(h http.HandlerFunc) http.HandlerFunc {
+		return a.admin(func(w http.ResponseWriter, r *http.Request) error { h(w, r); return nil })
+	}
+	mux.HandleFunc("GET /debug/pprof/", wrap(pprof.Index))
+	mux.HandleFunc("GET /debug/pprof/profile", wrap(pprof.Profile))
+	mux.HandleFunc("GET /debug/pprof/trace", wrap(pprof.Trace))
+	mux.HandleFunc("GET /debug/pprof/symbol", wrap(pprof.Symbol))
 }
 
 type headJSON struct {

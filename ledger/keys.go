@@ -22,6 +22,12 @@ var (
 	keyQSeq = []byte{prefixMeta, 'q', 's', 'e', 'q'}
 )
 
+// metaKey names a caller's value in the meta keyspace ("u" for user keeps
+// it apart from the store's own head and counters).
+func metaKey(name string) []byte {
+	return append([]byte{prefixMeta, 'u'}, name...)
+}
+
 func entryKey(seq uint64) []byte {
 	k := make([]byte, 9)
 	k[0] = prefixEntry

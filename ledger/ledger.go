@@ -410,6 +410,75 @@ func (r Record) check() error {
 	return nil
 }
 
+// ErrNotNext is wrapped when Mirror is given an entry that does not extend
+// the chain.
+var ErrNotNext = errors.New("ledger: entry does not extend the chain")
+
+// Mirror appends entries that were chained elsewhere, byte for byte: a
+// read replica's copy of the ledger. Each entry must extend the chain (its
+// sequence follows the head and it names the head's hash); the first that
+// does not is refused with ErrNotNext and nothing of the batch is written.
+// The offsets and meta values are written in the same synced batch.
+func (s *Store) Mirror(entries []Entry, offsets []Offset, meta map[string][]byte) (Head, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return Head{}, ErrClosed
+	}
+	wb := s.db.NewBatch()
+	defer wb.Close()
+	c := Chain{Head: s.head}
+	for _, e := range entries {
+		if HashEntry(e.Raw) != e.Hash {
+			return s.head, fmt.Errorf("%w: sequence %d: hash does not match its bytes", ErrNotNext, e.Seq)
+		}
+		if err := c.Next(e); err != nil {
+			return s.head, fmt.Errorf("%w: %v", ErrNotNext, err)
+		}
+		val := make([]byte, 0, len(e.Raw)+HashSize)
+		val = append(append(val, e.Raw...), e.Hash[:]...)
+		if err := wb.Set(entryKey(e.Seq), val, nil); err != nil {
+			return s.head, err
+		}
+		digest := sha256.Sum256(e.Canonical)
+		iv := binary.BigEndian.AppendUint64(make([]byte, 0, 8+32), e.Seq)
+		if err := wb.Set(idKey(e.EventID), append(iv, digest[:]...), nil); err != nil {
+			return s.head, err
+		}
+	}
+	for _, o := range offsets {
+		if err := wb.Set(offsetKey(o.Topic, o.Partition), binary.BigEndian.AppendUint64(nil, uint64(o.Next)), nil); err != nil {
+			return s.head, err
+		}
+	}
+	for k, v := range meta {
+		if err := wb.Set(metaKey(k), v, nil); err != nil {
+			return s.head, err
+		}
+	}
+	if c.Head != s.head {
+		hv := binary.BigEndian.AppendUint64(make([]byte, 0, 8+HashSize), c.Head.Seq)
+		if err := wb.Set(keyHead, append(hv, c.Head.Hash[:]...), nil); err != nil {
+			return s.head, err
+		}
+	}
+	if wb.Empty() {
+		return s.head, nil
+	}
+	if err := wb.Commit(s.sync); err != nil {
+		return s.head, fmt.Errorf("ledger: commit: %w", err)
+	}
+	if c.Head != s.head {
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}
+	s.head = c.Head
+	return s.head, nil
+}
+
+// Meta returns a value stored with Mirror, or ErrNotFound.
+func (s *Store) Meta(name string) ([]byte, error) { return s.get(metaKey(name)) }
+
 // Entry returns the entry at seq.
 func (s *Store) Entry(seq uint64) (Entry, error) {
 	v, err := s.get(entryKey(seq))

@@ -289,3 +289,42 @@ func FuzzDecodeEntry(f *testing.F) {
 		}
 	})
 }
+
+func TestMirror(t *testing.T) {
+	src := openMem(t, vfs.NewMem())
+	defer src.Close()
+	_, err := src.Append(ledger.Batch{Records: []ledger.Record{record("a", 1), record("b", 2), record("c", 3)}})
+	require.NoError(t, err)
+	var entries []ledger.Entry
+	require.NoError(t, src.Scan(1, func(e ledger.Entry) error { entries = append(entries, e); return nil }))
+
+	dst := openMem(t, vfs.NewMem())
+	defer dst.Close()
+	changed := dst.Changed()
+	head, err := dst.Mirror(entries[:2], []ledger.Offset{{Topic: "chip-ledger", Partition: 0, Next: 2}}, map[string][]byte{"snap": []byte("x")})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), head.Seq)
+	select {
+	case <-changed:
+	default:
+		t.Fatal("Changed was not signalled")
+	}
+	_, err = dst.Mirror(entries[:1], nil, nil)
+	assert.ErrorIs(t, err, ledger.ErrNotNext, "a repeat does not extend the chain")
+	bad := entries[2]
+	bad.Raw = append([]byte(nil), bad.Raw...)
+	bad.Raw[20] ^= 1
+	_, err = dst.Mirror([]ledger.Entry{bad}, nil, nil)
+	assert.ErrorIs(t, err, ledger.ErrNotNext, "altered bytes are refused")
+	head, err = dst.Mirror(entries[2:], nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, src.Head(), head, "the mirror's head is the source's")
+	v, err := dst.Meta("snap")
+	require.NoError(t, err)
+	assert.Equal(t, []byte("x"), v)
+	_, err = dst.Verify(context.Background(), nil)
+	require.NoError(t, err)
+	e, err := dst.EntryByID("b")
+	require.NoError(t, err)
+	assert.Equal(t, entries[1].Raw, e.Raw)
+}

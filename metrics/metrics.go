@@ -118,3 +118,45 @@ func (m *Ingest) OutboxError() {
 		m.outboxErrors.Inc()
 	}
 }
+
+// Query is a read replica's metric set. A nil *Query records nothing.
+type Query struct {
+	applied prometheus.Gauge
+	broken  prometheus.Gauge
+	lag     prometheus.Gauge
+}
+
+// NewQuery registers the replica metrics in r.
+func NewQuery(r *Registry) *Query {
+	m := &Query{
+		applied: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chipledger_replica_applied_sequence", Help: "Last ledger sequence verified and applied by this replica."}),
+		broken: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chipledger_replica_broken_sequence", Help: "Sequence at which the replica found the chain broken (0: none)."}),
+		lag: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chipledger_replica_lag", Help: "Records on chip-ledger not yet applied."}),
+	}
+	r.reg.MustRegister(m.applied, m.broken, m.lag)
+	return m
+}
+
+// Applied records the applied head.
+func (m *Query) Applied(seq uint64) {
+	if m != nil {
+		m.applied.Set(float64(seq))
+	}
+}
+
+// Broken records a break.
+func (m *Query) Broken(seq uint64) {
+	if m != nil {
+		m.broken.Set(float64(seq))
+	}
+}
+
+// Lag records the records behind the chip-ledger end.
+func (m *Query) Lag(n int64) {
+	if m != nil {
+		m.lag.Set(float64(n))
+	}
+}

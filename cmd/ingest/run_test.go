@@ -32,7 +32,7 @@ var (
 )
 
 // ingestBinary builds this command once per test run.
-func ingestBinary(t *testing.T) string {
+func ingestBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "ingest-bin")
@@ -57,7 +57,7 @@ type daemon struct {
 	done chan error
 }
 
-func startDaemon(t *testing.T, args ...string) *daemon {
+func startDaemon(t testing.TB, args ...string) *daemon {
 	t.Helper()
 	cmd := exec.Command(ingestBinary(t), append([]string{"run", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
 	cmd.Env = os.Environ()
@@ -102,13 +102,13 @@ func (d *daemon) status() (status, bool) {
 	return st, resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&st) == nil
 }
 
-func (d *daemon) kill(t *testing.T) {
+func (d *daemon) kill(t testing.TB) {
 	t.Helper()
 	require.NoError(t, d.cmd.Process.Signal(syscall.SIGKILL))
 	<-d.done
 }
 
-func (d *daemon) stop(t *testing.T) {
+func (d *daemon) stop(t testing.TB) {
 	t.Helper()
 	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
 	select {
