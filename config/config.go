@@ -151,3 +151,26 @@ func (c *Config) RequireLedger() error {
 	}
 	return nil
 }
+
+// Parse parses args into fs, letting flags come before or after the
+// positional arguments (`query chain chip:X --json` and `query chain --json
+// chip:X` are the same); fs.Args() holds the positional arguments after it.
+func Parse(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			positional = append(positional, args[1:]...)
+			break
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chipledger/chipledger/ledger"
+	"github.com/chipledger/chipledger/projections"
 )
 
 // Listen opens a TCP listener (":0" picks a free port).
@@ -58,12 +59,41 @@ func errorStatus(err error) (int, string) {
 	switch {
 	case errors.As(err, &se):
 		return se.status, se.msg
-	case errors.Is(err, ledger.ErrNotFound):
+	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, projections.ErrNotFound):
 		return http.StatusNotFound, "not found"
 	case errors.Is(err, ledger.ErrClosed):
 		return http.StatusServiceUnavailable, "ledger closed"
 	}
 	return http.StatusInternalServerError, "internal error"
+}
+
+// ErrorBody is the JSON of every error answer.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what went wrong: a stable code and a message.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func errorCode(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusConflict:
+		return "conflict"
+	case http.StatusUnprocessableEntity:
+		return "rejected"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	}
+	return "internal"
 }
 
 // handlerFunc is an HTTP handler that returns an error to be mapped.
@@ -84,7 +114,7 @@ func (a *api) handle(h handlerFunc) http.HandlerFunc {
 			} else if msg == "" || status == http.StatusConflict || status == http.StatusUnprocessableEntity {
 				msg = err.Error()
 			}
-			writeJSON(w, status, map[string]string{"error": msg})
+			writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: errorCode(status), Message: msg}})
 		}
 	}
 }

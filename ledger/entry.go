@@ -93,8 +93,13 @@ var ErrMalformed = errors.New("ledger: malformed entry")
 //	u32 len + canonical event bytes
 //	32  previous entry hash (zero for sequence 1)
 func EncodeEntry(seq uint64, received time.Time, src Source, eventID string, original, canonical []byte, prev Hash) []byte {
+	return encodeEntry(0, seq, received, src, eventID, original, canonical, prev)
+}
+
+// encodeEntry encodes an entry into a new slice with extra spare capacity.
+func encodeEntry(extra int, seq uint64, received time.Time, src Source, eventID string, original, canonical []byte, prev Hash) []byte {
 	n := 1 + 8 + 8 + 4 + len(src.Name) + 4 + 8 + 4 + len(eventID) + 4 + len(original) + 4 + len(canonical) + HashSize
-	b := make([]byte, 0, n)
+	b := make([]byte, 0, n+extra)
 	b = append(b, EntryVersion)
 	b = binary.BigEndian.AppendUint64(b, seq)
 	b = binary.BigEndian.AppendUint64(b, uint64(received.UnixNano()))

@@ -133,6 +133,10 @@ func Open(dir string, opts *Options) (*Store, error) {
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,
 		LBaseMaxBytes:               256 << 20,
+		FormatMajorVersion:          pebble.FormatValueSeparation,
+	}
+	po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+		return pebble.ValueSeparationPolicy{Enabled: true, MinimumSize: 256, MaxBlobReferenceDepth: 10, RewriteMinimumAge: time.Hour, TargetGarbageRatio: 1.0}
 	}
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
@@ -306,10 +310,9 @@ func (s *Store) Append(b Batch) (Result, error) {
 		}
 
 		seq := head.Seq + 1
-		raw := EncodeEntry(seq, r.Received, r.Source, r.EventID, r.Original, r.Canonical, head.Hash)
+		raw := encodeEntry(HashSize, seq, r.Received, r.Source, r.EventID, r.Original, r.Canonical, head.Hash)
 		h := HashEntry(raw)
-		val := make([]byte, 0, len(raw)+HashSize)
-		val = append(append(val, raw...), h[:]...)
+		val := append(raw, h[:]...) // the stored value: the entry, then its hash
 		if err := wb.Set(entryKey(seq), val, nil); err != nil {
 			return Result{}, err
 		}

@@ -31,24 +31,7 @@ func parse(env *cmdEnv, name, argsUsage string, which config.Flag, args []string
 		fmt.Fprintf(env.stderr, "usage: ingest %s [flags] %s\n", name, argsUsage)
 		fs.PrintDefaults()
 	}
-	// Flags may come before or after positional arguments.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, nil, errUsage
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		if args[0] == "--" {
-			positional = append(positional, args[1:]...)
-			break
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
-	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
+	if err := config.Parse(fs, args); err != nil {
 		return nil, nil, errUsage
 	}
 	if err := cfg.Check(); err != nil {

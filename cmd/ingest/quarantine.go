@@ -184,10 +184,12 @@ func (r *remoteQuarantine) do(ctx context.Context, method, path string, body []b
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
-			Error string `json:"error"`
+			Error struct {
+				Message string `json:"message"`
+			} `json:"error"`
 		}
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s: %s", resp.Status, e.Error)
+		if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {
+			return fmt.Errorf("%s: %s", resp.Status, e.Error.Message)
 		}
 		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
 	}

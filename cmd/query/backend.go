@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/chipledger/chipledger/config"
+	"github.com/chipledger/chipledger/httpapi"
+	"github.com/chipledger/chipledger/ledger"
+	"github.com/chipledger/chipledger/projections"
+	"github.com/chipledger/chipledger/replica"
+)
+
+// backend answers queries: a running replica over HTTP, or a replica built
+// here from a ledger directory.
+type backend interface {
+	unit(ctx context.Context, id string) (projections.UnitState, error)
+	chain(ctx context.Context, id string) ([]projections.Step, error)
+	tree(ctx context.Context, id string) (projections.Node, error)
+	entry(ctx context.Context, seq uint64) (replica.EntryView, error)
+	holdings(ctx context.Context, by, id string) (projections.Holdings, error)
+	head(ctx context.Context) (headView, error)
+	dump(ctx context.Context, w io.Writer, coordinates bool) error
+	close() error
+}
+
+type headView struct {
+	Seq  uint64 `json:"sequence"`
+	Hash string `json:"hash"`
+}
+
+// stateDir is where offline commands keep their replica: --state, or a
+// folder beside the ledger.
+func stateDir(cfg *config.Config) string {
+	if cfg.State != "" {
+		return cfg.State
+	}
+	return filepath.Clean(cfg.Ledger) + ".query-state"
+}
+
+func openBackend(ctx context.Context, cfg *config.Config, log *slog.Logger) (backend, error) {
+	switch {
+	case cfg.Server != "" && cfg.Ledger != "":
+		return nil, errors.New("--server and --ledger are mutually exclusive")
+	case cfg.Server != "":
+		return &remote{base: strings.TrimRight(cfg.Server, "/"), token: cfg.Token, client: &http.Client{Timeout: time.Minute}}, nil
+	case cfg.Ledger != "":
+		r, err := offlineReplica(ctx, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		return &local{r: r}, nil
+	}
+	return nil, fmt.Errorf("--server URL or --ledger DIR is required ($%s or $%s)", config.EnvServer, config.EnvLedger)
+}
+
+// offlineReplica brings the replica in the state directory up to the
+// ledger's head and returns it; the ledger is closed again at once.
+func offlineReplica(ctx context.Context, cfg *config.Config, log *slog.Logger) (*replica.Replica, error) {
+	src, err := ledger.Open(cfg.Ledger, &ledger.Options{Logger: log})
+	if err != nil {
+		if errors.Is(err, ledger.ErrLocked) {
+			return nil, fmt.Errorf("%w; while ingest runs, ask a replica with --server URL", err)
+		}
+		return nil, err
+	}
+	defer src.Close()
+	r, err := replica.Open(stateDir(cfg), replica.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.SyncLedger(ctx, src); err != nil {
+		_ = r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+type local struct{ r *replica.Replica }
+
+func (l *local) unit(_ context.Context, id string) (st projections.UnitState, err error) {
+	err = l.r.View(func(p *projections.Projection, src projections.Source) error {
+		u, err := httpapi.ResolveUnit(p, src, id)
+		if err == nil {
+			st, err = p.Unit(src, u)
+		}
+		return err
+	})
+	return st, err
+}
+
+func (l *local) chain(_ context.Context, id string) (steps []projections.Step, err error) {
+	err = l.r.View(func(p *projections.Projection, src projections.Source) error {
+		u, err := httpapi.ResolveUnit(p, src, id)
+		if err == nil {
+			steps, err = p.Chain(src, u)
+		}
+		return err
+	})
+	return steps, err
+}
+
+func (l *local) tree(_ context.Context, id string) (n projections.Node, err error) {
+	err = l.r.View(func(p *projections.Projection, src projections.Source) error {
+		u, err := httpapi.ResolveUnit(p, src, id)
+		if err == nil {
+			n, err = p.Tree(src, u)
+		}
+		return err
+	})
+	return n, err
+}
+
+func (l *local) entry(_ context.Context, seq uint64) (replica.EntryView, error) {
+	e, err := l.r.Entry(seq)
+	if err != nil {
+		return replica.EntryView{}, err
+	}
+	return replica.ViewOf(e), nil
+}
+
+func (l *local) holdings(_ context.Context, by, id string) (h projections.Holdings, err error) {
+	err = l.r.View(func(p *projections.Projection, src projections.Source) error {
+		h, err = p.Holdings(src, by, id)
+		return err
+	})
+	return h, err
+}
+
+func (l *local) head(context.Context) (headView, error) {
+	h := l.r.Head()
+	return headView{Seq: h.Seq, Hash: h.Hash.String()}, nil
+}
+
+func (l *local) dump(_ context.Context, w io.Writer, coordinates bool) error {
+	return l.r.View(func(p *projections.Projection, src projections.Source) error {
+		return p.Dump(src, w, coordinates)
+	})
+}
+
+func (l *local) close() error { return l.r.Close() }
+
+// remote asks a running `query serve`.
+type remote struct {
+	base, token string
+	client      *http.Client
+}
+
+// errNotFound is what a 404 becomes on the client side.
+var errNotFound = errors.New("not found")
+
+func (r *remote) get(ctx context.Context, path string, out any) error {
+	resp, err := r.open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func (r *remote) open(ctx context.Context, path string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	var e httpapi.ErrorBody
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&e)
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, fmt.Errorf("%w: %s", errNotFound, path)
+	}
+	if e.Error.Message != "" {
+		return nil, fmt.Errorf("%s: %s", resp.Status, e.Error.Message)
+	}
+	return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
+}
+
+func (r *remote) unit(ctx context.Context, id string) (st projections.UnitState, err error) {
+	return st, r.get(ctx, "/api/v1/units/"+url.PathEscape(id), &st)
+}
+
+func (r *remote) chain(ctx context.Context, id string) ([]projections.Step, error) {
+	var all []projections.Step
+	next := 0
+	for {
+		var p httpapi.Page[projections.Step]
+		if err := r.get(ctx, fmt.Sprintf("/api/v1/units/%s/chain?limit=1000&offset=%d", url.PathEscape(id), next), &p); err != nil {
+			return nil, err
+		}
+		all = append(all, p.Items...)
+		if p.Next == nil {
+			return all, nil
+		}
+		next = *p.Next
+	}
+}
+
+func (r *remote) tree(ctx context.Context, id string) (n projections.Node, err error) {
+	return n, r.get(ctx, "/api/v1/units/"+url.PathEscape(id)+"/tree", &n)
+}
+
+func (r *remote) entry(ctx context.Context, seq uint64) (e replica.EntryView, err error) {
+	return e, r.get(ctx, fmt.Sprintf("/api/v1/entries/%d", seq), &e)
+}
+
+func (r *remote) holdings(ctx context.Context, by, id string) (h projections.Holdings, err error) {
+	return h, r.get(ctx, "/api/v1/holdings/"+url.PathEscape(by)+"/"+url.PathEscape(id), &h)
+}
+
+func (r *remote) head(ctx context.Context) (h headView, err error) {
+	return h, r.get(ctx, "/api/v1/head", &h)
+}
+
+func (r *remote) dump(ctx context.Context, w io.Writer, coordinates bool) error {
+	path := "/api/v1/dump"
+	if !coordinates {
+		path += "?coordinates=0"
+	}
+	resp, err := r.open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
+
+func (r *remote) close() error { return nil }

@@ -1,0 +1,364 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/chipledger/chipledger/config"
+	"github.com/chipledger/chipledger/httpapi"
+	"github.com/chipledger/chipledger/kafka"
+	"github.com/chipledger/chipledger/ledger"
+	"github.com/chipledger/chipledger/metrics"
+	"github.com/chipledger/chipledger/projections"
+	"github.com/chipledger/chipledger/replica"
+)
+
+// readFlags are the flags of every read command.
+const readFlags = config.Ledger | config.State | config.Server | config.Token | config.Format
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// withBackend parses a read command with want positional arguments and
+// runs fn with the backend.
+func withBackend(ctx context.Context, env *cmdEnv, name, argsUsage string, want int, args []string, extra func(*flag.FlagSet),
+	fn func(cfg *config.Config, b backend, args []string) error) error {
+	cfg, fs, err := parse(env, name, argsUsage, readFlags, args, extra)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != want {
+		fs.Usage()
+		return errUsage
+	}
+	b, err := openBackend(ctx, cfg, newLogger(env.stderr, cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	err = fn(cfg, b, fs.Args())
+	if cerr := b.close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, errNotFound) || errors.Is(err, projections.ErrNotFound) || errors.Is(err, ledger.ErrNotFound) {
+		return fmt.Errorf("%s: not found", strings.Join(fs.Args(), " "))
+	}
+	return err
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func runChain(ctx context.Context, env *cmdEnv, args []string) error {
+	return withBackend(ctx, env, "chain", "ID", 1, args, nil, func(cfg *config.Config, b backend, args []string) error {
+		steps, err := b.chain(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		if cfg.Format == "json" {
+			return printJSON(env.stdout, steps)
+		}
+		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "OCCURRED\tTYPE\tHOLDER\tOWNER\tSITE\tCOUNTRY\tVIA\tSEQ\tHASH\tSUMMARY")
+		for _, s := range steps {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.12s\t%s\n", s.OccurredAt.Format(time.RFC3339), s.Type,
+				orDash(s.Holder), orDash(s.Owner), orDash(s.Site), orDash(s.Country), orDash(string(s.Via)), s.Seq, s.Hash, s.Summary)
+		}
+		return tw.Flush()
+	})
+}
+
+func runUnit(ctx context.Context, env *cmdEnv, args []string) error {
+	return withBackend(ctx, env, "unit", "ID", 1, args, nil, func(cfg *config.Config, b backend, args []string) error {
+		u, err := b.unit(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		if cfg.Format == "json" {
+			return printJSON(env.stdout, u)
+		}
+		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "unit\t%s\nkind\t%s\nmodel\t%s\neccn\t%s\ntpp\t%g\nstatus\t%s\nholder\t%s\nowner\t%s\nsite\t%s\ncountry\t%s\ncontainer\t%s\ncontents\t%d\nlast sequence\t%d\n",
+			u.Unit, u.Kind, orDash(u.Model), orDash(u.ECCN), u.TPP, u.Status, orDash(u.Holder), orDash(u.Owner), orDash(u.Site), orDash(u.Country),
+			orDash(string(u.Container)), len(u.Contents), u.LastSeq)
+		return tw.Flush()
+	})
+}
+
+func runTree(ctx context.Context, env *cmdEnv, args []string) error {
+	return withBackend(ctx, env, "tree", "ID", 1, args, nil, func(cfg *config.Config, b backend, args []string) error {
+		n, err := b.tree(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		if cfg.Format == "json" {
+			return printJSON(env.stdout, n)
+		}
+		return printJSON(env.stdout, n)
+	})
+}
+
+func runEntry(ctx context.Context, env *cmdEnv, args []string) error {
+	return withBackend(ctx, env, "entry", "SEQ", 1, args, nil, func(cfg *config.Config, b backend, args []string) error {
+		seq, err := strconv.ParseUint(args[0], 10, 64)
+		if err != nil || seq == 0 {
+			return fmt.Errorf("sequence %q: want a positive integer", args[0])
+		}
+		e, err := b.entry(ctx, seq)
+		if err != nil {
+			return err
+		}
+		if cfg.Format == "json" {
+			return printJSON(env.stdout, e)
+		}
+		fmt.Fprintf(env.stdout, "sequence:  %d\nhash:      %s\nprevious:  %s\nreceived:  %s\nsource:    %s\nevent id:  %s\nevent:     %s\noriginal:  %s\n",
+			e.Seq, e.Hash, e.Prev, e.Received.Format(time.RFC3339Nano), e.Source, e.EventID, e.Canonical, e.Original)
+		fmt.Fprintf(env.stdout, "check:     sha256 of the %d entry bytes (--json: raw) is the hash\n", len(e.Raw))
+		return nil
+	})
+}
+
+func runHoldings(ctx context.Context, env *cmdEnv, args []string) error {
+	return withBackend(ctx, env, "holdings", "party|site|country ID", 2, args, nil, func(cfg *config.Config, b backend, args []string) error {
+		if by := args[0]; by != "party" && by != "site" && by != "country" {
+			return fmt.Errorf("holdings %q: want party, site or country", by)
+		}
+		h, err := b.holdings(ctx, args[0], args[1])
+		if err != nil {
+			return err
+		}
+		if cfg.Format == "json" {
+			return printJSON(env.stdout, h)
+		}
+		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "%s\t%s\nunits\t%d\nchips\t%d\nTPP\t%.0f\nH100-equivalents\t%.1f\nreceived\t%d\ninstalled\t%d\n",
+			h.By, h.ID, h.Units, h.Chips, h.TPP, h.H100Equivalents, h.Received, h.Installed)
+		for _, m := range sortedKeys(h.ByModel) {
+			fmt.Fprintf(tw, "  %s\t%d\n", m, h.ByModel[m])
+		}
+		return tw.Flush()
+	})
+}
+
+func runHead(ctx context.Context, env *cmdEnv, args []string) error {
+	return withBackend(ctx, env, "head", "", 0, args, nil, func(cfg *config.Config, b backend, _ []string) error {
+		h, err := b.head(ctx)
+		if err != nil {
+			return err
+		}
+		if cfg.Format == "json" {
+			return printJSON(env.stdout, h)
+		}
+		fmt.Fprintf(env.stdout, "sequence %d hash %s\n", h.Seq, h.Hash)
+		return nil
+	})
+}
+
+func runDump(ctx context.Context, env *cmdEnv, args []string) error {
+	var noCoords bool
+	return withBackend(ctx, env, "dump", "", 0, args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&noCoords, "no-coordinates", false, "leave out ledger sequences and hashes (compare stories across ledgers)")
+	}, func(_ *config.Config, b backend, _ []string) error {
+		return b.dump(ctx, env.stdout, !noCoords)
+	})
+}
+
+// runVerify checks the chain: offline, the whole ledger directory; against
+// a replica, its recorded break and its head against ingest's /head.
+func runVerify(ctx context.Context, env *cmdEnv, args []string) error {
+	var wait time.Duration
+	cfg, fs, err := parse(env, "verify", "", readFlags|config.Ingest, args, func(fs *flag.FlagSet) {
+		fs.DurationVar(&wait, "wait", 30*time.Second, "how long a replica may take to reach ingest's head")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	log := newLogger(env.stderr, cfg.LogLevel)
+	if cfg.Ledger != "" && cfg.Server != "" {
+		return errors.New("--server and --ledger are mutually exclusive")
+	}
+	if cfg.Ledger != "" {
+		s, err := ledger.Open(cfg.Ledger, &ledger.Options{Logger: log})
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		h, err := s.Verify(ctx, nil)
+		if err != nil {
+			return &exitError{1, err}
+		}
+		fmt.Fprintf(env.stdout, "ok: %d entries verified; head sequence %d hash %s\n", h.Seq, h.Seq, h.Hash)
+		return nil
+	}
+	if cfg.Server == "" {
+		return fmt.Errorf("--server URL or --ledger DIR is required")
+	}
+	rb := &remote{base: strings.TrimRight(cfg.Server, "/"), token: cfg.Token, client: &http.Client{Timeout: time.Minute}}
+	var st struct {
+		Replica replica.Stats `json:"replica"`
+	}
+	if err := rb.get(ctx, "/api/v1/status", &st); err != nil {
+		return err
+	}
+	if st.Replica.Broken != 0 {
+		return &exitError{1, &ledger.BrokenError{Seq: st.Replica.Broken, Reason: st.Replica.Reason}}
+	}
+	if cfg.Ingest == "" {
+		fmt.Fprintf(env.stdout, "ok: the replica verified %d entries\n", st.Replica.Applied)
+		return nil
+	}
+	ib := &remote{base: strings.TrimRight(cfg.Ingest, "/"), client: rb.client}
+	var ih headView
+	if err := ib.get(ctx, "/head", &ih); err != nil {
+		return fmt.Errorf("ingest head: %w", err)
+	}
+	if ih.Seq == 0 {
+		fmt.Fprintln(env.stdout, "ok: the ledger is empty")
+		return nil
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		rh, err := rb.head(ctx)
+		if err != nil {
+			return err
+		}
+		if rh.Seq >= ih.Seq {
+			break
+		}
+		if time.Now().After(deadline) {
+			return &exitError{1, fmt.Errorf("the replica is at sequence %d, ingest at %d, after %s", rh.Seq, ih.Seq, wait)}
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	e, err := rb.entry(ctx, ih.Seq)
+	if err != nil {
+		return err
+	}
+	if e.Hash != ih.Hash {
+		return &exitError{1, &ledger.BrokenError{Seq: ih.Seq, Reason: fmt.Sprintf("the replica's entry hashes to %s, ingest's head is %s", e.Hash, ih.Hash)}}
+	}
+	fmt.Fprintf(env.stdout, "ok: the replica's chain matches ingest's head at sequence %d hash %s\n", ih.Seq, ih.Hash)
+	return nil
+}
+
+func runServe(ctx context.Context, env *cmdEnv, args []string) error {
+	var name string
+	cfg, fs, err := parse(env, "serve", "", config.Ledger|config.State|config.Brokers|config.TopicPrefix|config.Addr|config.Token, args, func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "replica", "replica", "this replica's name, in logs")
+	})
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	log := newLogger(env.stderr, cfg.LogLevel).With("replica", name)
+	reg := metrics.NewRegistry()
+	qm := metrics.NewQuery(reg)
+
+	var r *replica.Replica
+	follow := cfg.Ledger == ""
+	if follow {
+		if cfg.State == "" {
+			return errors.New("--state DIR is required to follow chip-ledger (or give --ledger DIR)")
+		}
+		r, err = replica.Open(cfg.State, replica.Options{Logger: log, Metrics: qm})
+	} else {
+		r, err = offlineReplica(ctx, cfg, log)
+	}
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+
+	topic := kafka.TopicNames(cfg.TopicPrefix).Ledger
+	var lag atomic.Int64
+	lag.Store(-1)
+	ready := func() (bool, string) {
+		if b := r.Broken(); b != nil {
+			return false, b.Error()
+		}
+		if !follow {
+			return true, ""
+		}
+		switch l := lag.Load(); {
+		case l < 0:
+			return false, "lag behind chip-ledger not measured yet"
+		case l > 1000:
+			return false, fmt.Sprintf("%d records behind chip-ledger", l)
+		}
+		return true, ""
+	}
+	ln, err := httpapi.Listen(cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	log.Info("query serving", "addr", ln.Addr().String(), "head", r.Head().Seq, "follow", follow)
+	fmt.Fprintf(env.stdout, "listening on http://%s\n", ln.Addr())
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return httpapi.Serve(gctx, ln, httpapi.Query(r, httpapi.QueryOptions{
+			Metrics: reg.Handler(), Token: cfg.Token, Logger: log, Ready: ready,
+			Status: func() any { return map[string]any{"lag": lag.Load(), "follow": follow} },
+		}), log)
+	})
+	if follow {
+		brokers := cfg.BrokerList()
+		g.Go(func() error { return r.Follow(gctx, brokers, topic) })
+		g.Go(func() error {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				high, err := kafka.LastOffsets(gctx, brokers, topic)
+				if err == nil {
+					l := high[0] - r.Offset(topic)
+					lag.Store(max(0, l))
+					qm.Lag(max(0, l))
+				}
+				select {
+				case <-gctx.Done():
+					return nil
+				case <-t.C:
+				}
+			}
+		})
+	}
+	return g.Wait()
+}

@@ -1,0 +1,221 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/chipledger/chipledger/events"
+	"github.com/chipledger/chipledger/projections"
+	"github.com/chipledger/chipledger/replica"
+)
+
+// QueryOptions configure the read replica's handler.
+type QueryOptions struct {
+	Metrics http.Handler // served on /metrics when set
+	Token   string       // read token required on every /api/ request when set
+	Logger  *slog.Logger
+	// Ready reports whether the replica is ready to serve (caught up, not
+	// broken) and why not; nil means always ready.
+	Ready func() (bool, string)
+	// Status returns extra replica status for /api/v1/status.
+	Status func() any
+}
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Items []T `json:"items"`
+	Total int `json:"total"`
+	// Next is the offset of the next page, absent on the last page.
+	Next *int `json:"next,omitempty"`
+}
+
+// Query returns the investigators' HTTP API over a replica:
+//
+//	GET /api/v1/head                      {"sequence":N,"hash":"..."}
+//	GET /api/v1/status                    replica counters, break, lag
+//	GET /api/v1/units/{id}                current state of a unit (chip:SERIAL, sys:..., pkg:..., or a bare serial)
+//	GET /api/v1/units/{id}/chain          custody chain (?offset=&limit=, at most 1000 a page)
+//	GET /api/v1/units/{id}/tree           containment tree
+//	GET /api/v1/entries/{seq}             a ledger entry with everything needed to recompute its hash
+//	GET /api/v1/holdings/{by}/{id}        by = party, site or country
+//	GET /api/v1/dump                      canonical dump (?coordinates=0 leaves out sequences and hashes)
+//	GET /head, /healthz, /readyz, /metrics
+//
+// Errors are {"error":{"code":"...","message":"..."}}: 400 for bad
+// parameters, 401 without a valid token, 404 for unknown ids.
+func Query(r *replica.Replica, opts QueryOptions) http.Handler {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &api{log: log, token: opts.Token}
+	mux := http.NewServeMux()
+	read := a.admin // the same bearer check: a read token
+	head := func(w http.ResponseWriter, _ *http.Request) error {
+		h := r.Head()
+		writeJSON(w, http.StatusOK, headJSON{Seq: h.Seq, Hash: h.Hash.String()})
+		return nil
+	}
+	mux.HandleFunc("GET /head", a.handle(head))
+	mux.HandleFunc("GET /api/v1/head", read(head))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if b := r.Broken(); b != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "broken", "sequence": b.Seq, "reason": b.Reason})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		ok, why := true, ""
+		if opts.Ready != nil {
+			ok, why = opts.Ready()
+		}
+		if !ok {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": why})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	if opts.Metrics != nil {
+		mux.Handle("GET /metrics", opts.Metrics)
+	}
+	mux.HandleFunc("GET /api/v1/status", read(func(w http.ResponseWriter, _ *http.Request) error {
+		var extra any
+		if opts.Status != nil {
+			extra = opts.Status()
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"replica": r.Stats(), "head": r.Head().Seq, "status": extra})
+		return nil
+	}))
+	mux.HandleFunc("GET /api/v1/units/{id}", read(func(w http.ResponseWriter, req *http.Request) error {
+		return r.View(func(p *projections.Projection, src projections.Source) error {
+			u, err := ResolveUnit(p, src, req.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			st, err := p.Unit(src, u)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, st)
+			return nil
+		})
+	}))
+	mux.HandleFunc("GET /api/v1/units/{id}/chain", read(func(w http.ResponseWriter, req *http.Request) error {
+		offset, limit, err := pageParams(req)
+		if err != nil {
+			return err
+		}
+		return r.View(func(p *projections.Projection, src projections.Source) error {
+			u, err := ResolveUnit(p, src, req.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			steps, err := p.Chain(src, u)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, page(steps, offset, limit))
+			return nil
+		})
+	}))
+	mux.HandleFunc("GET /api/v1/units/{id}/tree", read(func(w http.ResponseWriter, req *http.Request) error {
+		return r.View(func(p *projections.Projection, src projections.Source) error {
+			u, err := ResolveUnit(p, src, req.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			t, err := p.Tree(src, u)
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, t)
+			return nil
+		})
+	}))
+	mux.HandleFunc("GET /api/v1/entries/{seq}", read(func(w http.ResponseWriter, req *http.Request) error {
+		seq, err := strconv.ParseUint(req.PathValue("seq"), 10, 64)
+		if err != nil || seq == 0 {
+			return badRequest("sequence: want a positive integer")
+		}
+		e, err := r.Entry(seq)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, replica.ViewOf(e))
+		return nil
+	}))
+	mux.HandleFunc("GET /api/v1/holdings/{by}/{id}", read(func(w http.ResponseWriter, req *http.Request) error {
+		by := req.PathValue("by")
+		if by != "party" && by != "site" && by != "country" {
+			return badRequest("holdings: want party, site or country")
+		}
+		return r.View(func(p *projections.Projection, src projections.Source) error {
+			h, err := p.Holdings(src, by, req.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, h)
+			return nil
+		})
+	}))
+	mux.HandleFunc("GET /api/v1/dump", read(func(w http.ResponseWriter, req *http.Request) error {
+		coords := req.URL.Query().Get("coordinates") != "0"
+		return r.View(func(p *projections.Projection, src projections.Source) error {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			return p.Dump(src, w, coords)
+		})
+	}))
+	return mux
+}
+
+// ResolveUnit parses a unit id; a bare serial is looked up as a chip, a
+// system and a package, in that order.
+func ResolveUnit(p *projections.Projection, src projections.Source, id string) (events.UnitID, error) {
+	if strings.Contains(id, ":") {
+		u, err := events.ParseUnitID(id)
+		if err != nil {
+			return "", badRequest(err.Error())
+		}
+		return u, nil
+	}
+	for _, kind := range []string{events.KindChip, events.KindSys, events.KindPkg} {
+		u, err := events.ParseUnitID(kind + ":" + id)
+		if err != nil {
+			return "", badRequest(err.Error())
+		}
+		if _, err := p.Unit(src, u); err == nil {
+			return u, nil
+		}
+	}
+	return "", projections.ErrNotFound
+}
+
+func pageParams(r *http.Request) (offset, limit int, err error) {
+	limit = 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
+			return 0, 0, badRequest("limit: want 1..1000")
+		}
+	}
+	if v := r.URL.Query().Get("offset"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			return 0, 0, badRequest("offset: want a non-negative integer")
+		}
+	}
+	return offset, limit, nil
+}
+
+func page[T any](all []T, offset, limit int) Page[T] {
+	p := Page[T]{Total: len(all), Items: []T{}}
+	if offset < len(all) {
+		end := min(len(all), offset+limit)
+		p.Items = all[offset:end]
+		if end < len(all) {
+			p.Next = &end
+		}
+	}
+	return p
+}
