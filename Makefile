@@ -1,7 +1,9 @@
 # chipledger: build, test, benchmark and demo. `make test` is what CI runs.
 GO        ?= go
 BIN       := bin
-BROKERS   ?= 127.0.0.1:19092
+KAFKA_PORT ?= 19092
+export KAFKA_PORT
+BROKERS   ?= 127.0.0.1:$(KAFKA_PORT)
 # The whole suite stays well under 15 minutes on a 2-core machine; the
 # timeout is the hard stop for a hung test.
 TEST_TIMEOUT ?= 14m
