@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -88,14 +89,16 @@ func (c *checker) ref(field, s string, n need) {
 		c.fail(ReasonOutOfRange, field, fmt.Sprintf("longer than %d bytes", MaxIDBytes))
 		return
 	}
-	if !utf8.ValidString(s) {
-		c.fail(ReasonOutOfRange, field, "not valid UTF-8")
-		return
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			c.fail(ReasonOutOfRange, field, "must be printable (no control or format characters)")
+	if !printableASCII(s) {
+		if !utf8.ValidString(s) {
+			c.fail(ReasonOutOfRange, field, "not valid UTF-8")
 			return
+		}
+		for _, r := range s {
+			if !unicode.IsPrint(r) {
+				c.fail(ReasonOutOfRange, field, "must be printable (no control or format characters)")
+				return
+			}
 		}
 	}
 	if s[0] == ' ' || s[len(s)-1] == ' ' {
@@ -113,8 +116,43 @@ func (c *checker) refs(field string, list []string, n need) {
 		return
 	}
 	for i, s := range list {
-		c.ref(fmt.Sprintf("%s[%d]", field, i), s, required)
+		if c.err != nil {
+			return
+		}
+		var e checker // the path is built only on failure
+		e.ref("", s, required)
+		c.failAt(field, i, e.err)
 	}
+}
+
+// failAt records err, an error of element i of the list field, if c has
+// none yet.
+func (c *checker) failAt(field string, i int, err *ValidationError) {
+	if err != nil && c.err == nil {
+		c.fail(err.Code, field+"["+itoa(i)+"]", err.Reason)
+	}
+}
+
+// printableASCII reports whether s is only printable ASCII characters
+// (unicode.IsPrint is true for them and false for other ASCII).
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainText reports whether s is only ASCII characters that text allows
+// (no control characters but tab, line feed and carriage return).
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t' && c != '\n' && c != '\r') || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // text checks free text: at most limit bytes, no control characters but
@@ -125,6 +163,9 @@ func (c *checker) text(field, s string, n need, limit int) {
 	}
 	if len(s) > limit {
 		c.fail(ReasonOutOfRange, field, fmt.Sprintf("longer than %d bytes", limit))
+		return
+	}
+	if plainText(s) {
 		return
 	}
 	if !utf8.ValidString(s) {
@@ -190,7 +231,12 @@ func (c *checker) countries(field string, list []string, n need) {
 		return
 	}
 	for i, s := range list {
-		c.country(fmt.Sprintf("%s[%d]", field, i), s, required)
+		if c.err != nil {
+			return
+		}
+		var e checker // the path is built only on failure
+		e.country("", s, required)
+		c.failAt(field, i, e.err)
 	}
 }
 
@@ -284,25 +330,47 @@ func (c *checker) units(field string, list []UnitID, kinds ...string) {
 		c.fail(ReasonTooManyUnits, field, fmt.Sprintf("%d units, more than %d", len(list), MaxUnitsPerEvent))
 		return
 	}
-	seen := make(map[UnitID]int, len(list))
+	var seen map[UnitID]int // for long lists; short ones are searched
+	if len(list) > smallUnitList {
+		seen = make(map[UnitID]int, len(list))
+	}
 	for i, u := range list {
 		if !u.normal() || !kindIn(u, kinds) { // the path is built only on failure
 			c.unit(field+"["+itoa(i)+"]", u, required, kinds...)
 			return
 		}
-		if j, dup := seen[u]; dup {
+		j, dup := -1, false
+		if seen != nil {
+			if j, dup = seen[u]; !dup {
+				seen[u] = i
+			}
+		} else {
+			j = slices.Index(list[:i], u)
+			dup = j >= 0
+		}
+		if dup {
 			c.fail(ReasonInvalid, field+"["+itoa(i)+"]", fmt.Sprintf("duplicate unit %s (also at index %d)", u, j))
 			return
 		}
-		seen[u] = i
 	}
 }
 
+// smallUnitList is the longest unit list units checks for duplicates
+// without a map.
+const smallUnitList = 16
+
 // place checks a Place.
 func (c *checker) place(field string, p Place) {
-	c.ref(field+".party", p.Party, required)
-	c.ref(field+".site", p.Site, optional)
-	c.country(field+".country", p.Country, required)
+	if c.err != nil {
+		return
+	}
+	var e checker // the path is built only on failure
+	e.ref("party", p.Party, required)
+	e.ref("site", p.Site, optional)
+	e.country("country", p.Country, required)
+	if e.err != nil {
+		c.fail(e.err.Code, field+"."+e.err.Field, e.err.Reason)
+	}
 }
 
 // digest checks "sha256:" followed by 64 lowercase hex digits.

@@ -44,7 +44,7 @@ type Body interface {
 
 type registration struct {
 	new    func() Body
-	decode func(raw []byte) (Body, error) // nil: strict decode into new()
+	decode func(raw []byte, src string, fast bool) (Body, error) // nil: strict decode into new() (see decodeEvent)
 }
 
 var registry = map[string]registration{
@@ -120,19 +120,32 @@ func Decode(data []byte) (Event, error) {
 	if err := scan(data); err != nil {
 		return Event{}, err
 	}
-	e, err := decodeEvent(data)
+	e, err := decodeEvent(data, string(data), true)
 	if err != nil {
 		return Event{}, err
 	}
-	c, err := e.marshal()
-	if err != nil { // cannot happen for a validated event
-		return Event{}, verr(ReasonInvalid, "", "cannot encode: "+err.Error())
-	}
-	if len(c) > MaxEventBytes {
-		return Event{}, verr(ReasonTooLarge, "", fmt.Sprintf("canonical form is %d bytes, more than %d", len(c), MaxEventBytes))
+	if len(data) > maxUncheckedInput {
+		c, err := e.marshal()
+		if err != nil { // cannot happen for a validated event
+			return Event{}, verr(ReasonInvalid, "", "cannot encode: "+err.Error())
+		}
+		if len(c) > MaxEventBytes {
+			return Event{}, verr(ReasonTooLarge, "", fmt.Sprintf("canonical form is %d bytes, more than %d", len(c), MaxEventBytes))
+		}
 	}
 	return e, nil
 }
+
+// maxUncheckedInput is the largest input whose canonical form Decode does
+// not encode just to check its size, because it cannot exceed
+// MaxEventBytes: the canonical form is at most twice the input plus a few
+// kilobytes. A string is at most twice as long canonical as in the input
+// (only U+2028 and U+2029 grow when escaped, 3 bytes to 6; whatever else
+// the canonical form escapes, the input must have escaped too), unit ids
+// and times do not grow, and what else can (numbers, empty required
+// fields written out) is bounded by the types. TestCanonicalSizeBound
+// checks it; the larger inputs, and only those, are encoded.
+const maxUncheckedInput = MaxEventBytes / 4
 
 // envelope is the wire form of Event for decoding.
 type envelope struct {
@@ -144,11 +157,30 @@ type envelope struct {
 	Body       json.RawMessage `json:"body"`
 }
 
-// decodeEvent decodes data that scan has accepted.
-func decodeEvent(data []byte) (Event, error) {
+// decodeEvent decodes data that scan has accepted; src is string(data).
+// With fast it tries the fast decoder first (see decode.go); without, it
+// uses only encoding/json, the reference the fast decoder must agree with.
+// Strings of the event may share the memory of src.
+func decodeEvent(data []byte, src string, fast bool) (Event, error) {
 	var env envelope
-	if err := strictUnmarshal(data, &env); err != nil {
-		return Event{}, err
+	var raw []byte // the body's value
+	var rawSrc string
+	envOK := false
+	if fast {
+		d := fastDecoder{b: data, s: src}
+		start, end, ok := d.envelope(&env)
+		if ok && d.peek() == 0 && d.i == len(data) {
+			raw, rawSrc, envOK = data[start:end], src[start:end], true
+		}
+	}
+	if !envOK {
+		var jenv envelope // escapes: declared here to allocate only here
+		if err := strictUnmarshal(data, &jenv); err != nil {
+			return Event{}, err
+		}
+		env = jenv
+		raw = bytes.TrimSpace(env.Body)
+		rawSrc = string(raw)
 	}
 	var c checker
 	c.eventID("id", env.ID, required)
@@ -163,7 +195,6 @@ func decodeEvent(data []byte) (Event, error) {
 	if c.err != nil {
 		return Event{}, c.err
 	}
-	raw := bytes.TrimSpace(env.Body)
 	if len(raw) == 0 || string(raw) == "null" {
 		return Event{}, verr(ReasonMissingField, "body", "required")
 	}
@@ -173,16 +204,26 @@ func decodeEvent(data []byte) (Event, error) {
 	reg := registry[env.Type]
 	var body Body
 	var err error
+	normalized := false
 	if reg.decode != nil {
-		body, err = reg.decode(raw)
+		body, err = reg.decode(raw, rawSrc, fast)
 	} else {
 		body = reg.new()
-		err = strictUnmarshal(raw, body)
+		if fast && fastBody(raw, rawSrc, body) {
+			normalized = true
+		} else {
+			if fast {
+				body = reg.new() // start over from a zero body
+			}
+			err = strictUnmarshal(raw, body)
+		}
 	}
 	if err != nil {
 		return Event{}, prefixed("body", err)
 	}
-	normalize(reflect.ValueOf(body))
+	if !normalized {
+		normalize(reflect.ValueOf(body))
+	}
 	e := Event{
 		ID:         env.ID,
 		Type:       env.Type,
@@ -257,17 +298,33 @@ type correctedWire struct {
 	Amended json.RawMessage `json:"amended"`
 }
 
-func decodeCorrected(raw []byte) (Body, error) {
+func decodeCorrected(raw []byte, src string, fast bool) (Body, error) {
 	var w correctedWire
-	if err := strictUnmarshal(raw, &w); err != nil {
-		return nil, err
+	var a []byte // the amended event's value
+	var aSrc string
+	wireOK := false
+	if fast {
+		d := fastDecoder{b: raw, s: src}
+		start, end, ok := d.corrected(&w)
+		if ok && d.peek() == 0 && d.i == len(raw) {
+			a, aSrc, wireOK = raw[start:end], src[start:end], true
+		}
+	}
+	if !wireOK {
+		var jw correctedWire // escapes: declared here to allocate only here
+		if err := strictUnmarshal(raw, &jw); err != nil {
+			return nil, err
+		}
+		w = jw
+		a = bytes.TrimSpace(w.Amended)
+		aSrc = string(a)
 	}
 	b := &Corrected{Target: w.Target, Action: w.Action, Reason: w.Reason}
-	if a := bytes.TrimSpace(w.Amended); len(a) > 0 && string(a) != "null" {
+	if len(a) > 0 && string(a) != "null" {
 		if a[0] != '{' {
 			return nil, verr(ReasonInvalid, "amended", "must be a JSON object")
 		}
-		e, err := decodeEvent(a)
+		e, err := decodeEvent(a, aSrc, fast)
 		if err != nil {
 			return nil, prefixed("amended", err)
 		}

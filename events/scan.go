@@ -37,12 +37,24 @@ type scanFrame struct {
 	keys      map[string]struct{} // object: keys seen so far
 }
 
-// scan makes one streaming pass over data and checks what encoding/json
-// does not: that data is exactly one JSON object, that no object has the
-// same key twice, that every key is lowercase snake_case (encoding/json
-// would otherwise match "ID" or "Id" to the field "id"), the nesting
-// depth and the length of every string and number.
+// scan checks what encoding/json does not: that data is exactly one JSON
+// object, that no object has the same key twice, that every key is
+// lowercase snake_case (encoding/json would otherwise match "ID" or "Id"
+// to the field "id"), the nesting depth and the length of every string and
+// number. data must be valid UTF-8.
+//
+// fastValid accepts exactly what scanTokens accepts, without allocating;
+// scanTokens runs only for input fastValid rejects, to report why.
 func scan(data []byte) error {
+	if fastValid(data) {
+		return nil
+	}
+	return scanTokens(data)
+}
+
+// scanTokens is scan as one streaming pass over the tokens of a
+// json.Decoder. It is the reference for fastValid and gives the errors.
+func scanTokens(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var stack []scanFrame
