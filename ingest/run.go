@@ -228,7 +228,7 @@ func (s *Service) fetchPartition(ctx context.Context, partition int, start int64
 
 func (s *Service) readPartition(ctx context.Context, partition int, pos *int64, out chan<- fetched) error {
 	r, err := kafka.NewPartitionReader(s.opts.Brokers, s.topics.Events, partition, *pos, kafka.ReaderOptions{
-		MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 200 * time.Millisecond, QueueCapacity: 2000,
+		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 200 * time.Millisecond, QueueCapacity: 1000,
 	})
 	if err != nil {
 		return err

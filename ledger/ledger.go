@@ -128,8 +128,8 @@ func Open(dir string, opts *Options) (*Store, error) {
 		Logger: pebbleLogger{opts.Logger},
 		// Appends are large synced batches: bigger memtables mean fewer
 		// flushes and fewer L0 files for the event-id lookups to probe.
-		MemTableSize:                64 << 20,
-		MemTableStopWritesThreshold: 4,
+		MemTableSize:                32 << 20,
+		MemTableStopWritesThreshold: 3,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,
 		LBaseMaxBytes:               256 << 20,
