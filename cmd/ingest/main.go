@@ -17,11 +17,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/chipledger/chipledger/cli"
 )
 
 func main() {
@@ -31,62 +32,18 @@ func main() {
 	os.Exit(code)
 }
 
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, env *cmdEnv, args []string) error
-}
-
-// cmdEnv is what a subcommand reads and writes besides its flags.
-type cmdEnv struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
-}
-
-var commands []command
-
-func init() {
-	commands = []command{
-		{"import", "append JSON Lines events from FILE or - straight into the ledger", runImport},
-		{"verify", "verify the hash chain of the ledger", runVerify},
-		{"head", "print the head of the ledger (sequence and hash)", runHead},
-		{"run", "consume chip-events into the ledger and publish it to chip-ledger; serve --addr", runRun},
-		{"publish", "publish JSON Lines events from FILE or - to chip-events (the reference producer)", runPublish},
-		{"quarantine", "list, show or retry quarantined input (--ingest URL or --ledger DIR)", runQuarantine},
-		{"topics", "create the chipledger topics if they do not exist and print their names", runTopics},
-	}
+var commands = []cli.Command{
+	{Name: "import", Summary: "append JSON Lines events from FILE or - straight into the ledger", Run: runImport},
+	{Name: "verify", Summary: "verify the hash chain of the ledger", Run: runVerify},
+	{Name: "head", Summary: "print the head of the ledger (sequence and hash)", Run: runHead},
+	{Name: "run", Summary: "consume chip-events into the ledger and publish it to chip-ledger; serve --addr", Run: runRun},
+	{Name: "publish", Summary: "publish JSON Lines events from FILE or - to chip-events (the reference producer)", Run: runPublish},
+	{Name: "quarantine", Summary: "list, show or retry quarantined input (--ingest URL or --ledger DIR)", Run: runQuarantine},
+	{Name: "topics", Summary: "create the chipledger topics if they do not exist and print their names", Run: runTopics},
 }
 
 // Run runs one ingest subcommand and returns the process exit code: 0 on
 // success, 1 on failure, 2 on a usage error.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	env := &cmdEnv{stdin: stdin, stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		return 2
-	}
-	for _, c := range commands {
-		if c.name != args[0] {
-			continue
-		}
-		if err := c.run(ctx, env, args[1:]); err != nil {
-			if err == errUsage {
-				return 2
-			}
-			fmt.Fprintf(stderr, "ingest %s: %v\n", c.name, err)
-			return 1
-		}
-		return 0
-	}
-	fmt.Fprintf(stderr, "ingest: unknown command %q\n", args[0])
-	usage(stderr)
-	return 2
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: ingest COMMAND [flags] [args]")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w, "run `ingest COMMAND -h` for the flags of a command")
+	return cli.Main(ctx, "ingest", commands, args, cli.Env{Stdin: stdin, Stdout: stdout, Stderr: stderr})
 }

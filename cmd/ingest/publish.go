@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/chipledger/chipledger/cli"
 	"io"
 	"os"
 
@@ -17,9 +18,9 @@ import (
 // runPublish is the reference producer: JSON Lines to chip-events, each
 // record keyed by the event's primary subject so that every event about a
 // unit lands on the same partition, acks from all in-sync replicas.
-func runPublish(ctx context.Context, env *cmdEnv, args []string) error {
+func runPublish(ctx context.Context, env *cli.Env, args []string) error {
 	var allowInvalid bool
-	cfg, fs, err := parse(env, "publish", "FILE|-", config.Brokers|config.TopicPrefix|config.Encoding, args, func(fs *flag.FlagSet) {
+	cfg, fs, err := env.Parse("publish", "FILE|-", config.Brokers|config.TopicPrefix|config.Encoding, -1, args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&allowInvalid, "allow-invalid", false, "publish lines that do not decode too (unkeyed), e.g. to exercise quarantine")
 	})
 	if err != nil {
@@ -27,12 +28,12 @@ func runPublish(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
 	if cfg.Encoding == "epcis" {
 		return errors.New("--encoding epcis is not supported by publish yet; use native")
 	}
-	in := env.stdin
+	in := env.Stdin
 	if p := fs.Arg(0); p != "-" {
 		f, err := os.Open(p)
 		if err != nil {
@@ -80,7 +81,7 @@ func runPublish(ctx context.Context, env *cmdEnv, args []string) error {
 		if err != nil {
 			invalid++
 			if !allowInvalid {
-				fmt.Fprintf(env.stderr, "line %d: not published: %v\n", line, err)
+				fmt.Fprintf(env.Stderr, "line %d: not published: %v\n", line, err)
 				continue
 			}
 		} else {
@@ -104,11 +105,11 @@ func runPublish(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "published %d events to %s (%d invalid", published, topic, invalid)
+	fmt.Fprintf(env.Stdout, "published %d events to %s (%d invalid", published, topic, invalid)
 	if allowInvalid {
-		fmt.Fprintln(env.stdout, ", published unkeyed)")
+		fmt.Fprintln(env.Stdout, ", published unkeyed)")
 	} else {
-		fmt.Fprintln(env.stdout, ", not published)")
+		fmt.Fprintln(env.Stdout, ", not published)")
 	}
 	if invalid > 0 && !allowInvalid {
 		return fmt.Errorf("%d invalid lines were not published", invalid)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/chipledger/chipledger/cli"
 	"io"
 	"net/http"
 	"net/url"
@@ -30,10 +31,10 @@ type quarantineBackend interface {
 	close() error
 }
 
-func runQuarantine(ctx context.Context, env *cmdEnv, args []string) error {
+func runQuarantine(ctx context.Context, env *cli.Env, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(env.stderr, "usage: ingest quarantine list|show ID|retry ID [--file FIXED] (--ingest URL | --ledger DIR)")
-		return errUsage
+		fmt.Fprintln(env.Stderr, "usage: ingest quarantine list|show ID|retry ID [--file FIXED] (--ingest URL | --ledger DIR)")
+		return cli.ErrUsage
 	}
 	sub := args[0]
 	var (
@@ -41,7 +42,7 @@ func runQuarantine(ctx context.Context, env *cmdEnv, args []string) error {
 		reason   string
 		file     string
 	)
-	cfg, fs, err := parse(env, "quarantine "+sub, "[ID]", config.Ledger|config.Ingest|config.Token|config.Format, args[1:], func(fs *flag.FlagSet) {
+	cfg, fs, err := env.Parse("quarantine "+sub, "[ID]", config.Ledger|config.Ingest|config.Token|config.Format, -1, args[1:], func(fs *flag.FlagSet) {
 		switch sub {
 		case "list":
 			fs.BoolVar(&openOnly, "open", false, "only records not yet resolved")
@@ -63,14 +64,14 @@ func runQuarantine(ctx context.Context, env *cmdEnv, args []string) error {
 	if sub == "show" || sub == "retry" {
 		if fs.NArg() != 1 {
 			fs.Usage()
-			return errUsage
+			return cli.ErrUsage
 		}
 		if id, err = strconv.ParseUint(fs.Arg(0), 10, 64); err != nil || id == 0 {
 			return fmt.Errorf("quarantine id %q: want a positive integer", fs.Arg(0))
 		}
 	} else if fs.NArg() != 0 {
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
 
 	switch sub {
@@ -80,16 +81,16 @@ func runQuarantine(ctx context.Context, env *cmdEnv, args []string) error {
 			return err
 		}
 		if cfg.Format == "json" {
-			return printJSON(env.stdout, qs)
+			return cli.PrintJSON(env.Stdout, qs)
 		}
-		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tREASON\tSOURCE\tEVENT\tRESOLVED\tDETAIL")
 		for _, q := range qs {
 			resolved := "-"
 			if q.Resolved != 0 {
 				resolved = "seq " + strconv.FormatUint(q.Resolved, 10)
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", q.ID, q.Reason, q.Source, orDash(q.EventID), resolved, truncate(q.Detail, 90))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", q.ID, q.Reason, q.Source, cli.OrDash(q.EventID), resolved, truncate(q.Detail, 90))
 		}
 		return tw.Flush()
 	case "show":
@@ -98,10 +99,10 @@ func runQuarantine(ctx context.Context, env *cmdEnv, args []string) error {
 			return err
 		}
 		if cfg.Format == "json" {
-			return printJSON(env.stdout, q)
+			return cli.PrintJSON(env.Stdout, q)
 		}
-		fmt.Fprintf(env.stdout, "id:        %d\nreason:    %s\ndetail:    %s\nsource:    %s\nreceived:  %s\nevent id:  %s\nresolved:  %d\nbytes:     %d\n%s\n",
-			q.ID, q.Reason, q.Detail, q.Source, q.Received.Format(time.RFC3339Nano), orDash(q.EventID), q.Resolved, len(q.Original), q.Original)
+		fmt.Fprintf(env.Stdout, "id:        %d\nreason:    %s\ndetail:    %s\nsource:    %s\nreceived:  %s\nevent id:  %s\nresolved:  %d\nbytes:     %d\n%s\n",
+			q.ID, q.Reason, q.Detail, q.Source, q.Received.Format(time.RFC3339Nano), cli.OrDash(q.EventID), q.Resolved, len(q.Original), q.Original)
 		return nil
 	case "retry":
 		var replacement []byte
@@ -116,12 +117,12 @@ func runQuarantine(ctx context.Context, env *cmdEnv, args []string) error {
 			return err
 		}
 		if cfg.Format == "json" {
-			return printJSON(env.stdout, res)
+			return cli.PrintJSON(env.Stdout, res)
 		}
 		if res.Appended {
-			fmt.Fprintf(env.stdout, "quarantine %d appended at sequence %d\n", id, res.Seq)
+			fmt.Fprintf(env.Stdout, "quarantine %d appended at sequence %d\n", id, res.Seq)
 		} else {
-			fmt.Fprintf(env.stdout, "quarantine %d resolved: the event was already at sequence %d\n", id, res.Seq)
+			fmt.Fprintf(env.Stdout, "quarantine %d resolved: the event was already at sequence %d\n", id, res.Seq)
 		}
 		return nil
 	}
@@ -216,19 +217,6 @@ func (r *remoteQuarantine) retry(ctx context.Context, id uint64, replacement []b
 	return out, r.do(ctx, http.MethodPost, fmt.Sprintf("/admin/quarantine/%d/retry", id), replacement, &out)
 }
 func (r *remoteQuarantine) close() error { return nil }
-
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

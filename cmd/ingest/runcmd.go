@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/chipledger/chipledger/cli"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -16,9 +17,9 @@ import (
 	"github.com/chipledger/chipledger/metrics"
 )
 
-func runRun(ctx context.Context, env *cmdEnv, args []string) error {
+func runRun(ctx context.Context, env *cli.Env, args []string) error {
 	var maxBatch int
-	cfg, fs, err := parse(env, "run", "", config.Ledger|config.Brokers|config.TopicPrefix|config.Addr|config.Token, args, func(fs *flag.FlagSet) {
+	cfg, fs, err := env.Parse("run", "", config.Ledger|config.Brokers|config.TopicPrefix|config.Addr|config.Token, -1, args, func(fs *flag.FlagSet) {
 		fs.IntVar(&maxBatch, "max-batch", 20000, "most messages in one synced ledger batch")
 	})
 	if err != nil {
@@ -26,9 +27,9 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	if fs.NArg() != 0 {
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
-	log := newLogger(env.stderr, cfg.LogLevel)
+	log := cli.NewLogger(env.Stderr, cfg.LogLevel)
 	store, err := openLedger(cfg, log)
 	if err != nil {
 		return err
@@ -48,7 +49,7 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	log.Info("ingest serving", "addr", ln.Addr().String(), "ledger", cfg.Ledger)
-	fmt.Fprintf(env.stdout, "listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(env.Stdout, "listening on http://%s\n", ln.Addr())
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -71,9 +72,9 @@ func runRun(ctx context.Context, env *cmdEnv, args []string) error {
 	return err
 }
 
-func runTopics(ctx context.Context, env *cmdEnv, args []string) error {
+func runTopics(ctx context.Context, env *cli.Env, args []string) error {
 	var partitions int
-	cfg, fs, err := parse(env, "topics", "", config.Brokers|config.TopicPrefix, args, func(fs *flag.FlagSet) {
+	cfg, fs, err := env.Parse("topics", "", config.Brokers|config.TopicPrefix, -1, args, func(fs *flag.FlagSet) {
 		fs.IntVar(&partitions, "partitions", 6, "partitions of chip-events when it is created")
 	})
 	if err != nil {
@@ -81,7 +82,7 @@ func runTopics(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	if fs.NArg() != 0 {
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -90,7 +91,7 @@ func runTopics(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	for _, name := range t.All() {
-		fmt.Fprintln(env.stdout, name)
+		fmt.Fprintln(env.Stdout, name)
 	}
 	return nil
 }

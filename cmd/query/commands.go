@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
+	"github.com/chipledger/chipledger/cli"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,27 +27,19 @@ import (
 // readFlags are the flags of every read command.
 const readFlags = config.Ledger | config.State | config.Server | config.Token | config.Format
 
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
-}
-
 // withBackend parses a read command with want positional arguments and
 // runs fn with the backend.
-func withBackend(ctx context.Context, env *cmdEnv, name, argsUsage string, want int, args []string, extra func(*flag.FlagSet),
+func withBackend(ctx context.Context, env *cli.Env, name, argsUsage string, want int, args []string, extra func(*flag.FlagSet),
 	fn func(cfg *config.Config, b backend, args []string) error) error {
-	cfg, fs, err := parse(env, name, argsUsage, readFlags, args, extra)
+	cfg, fs, err := env.Parse(name, argsUsage, readFlags, -1, args, extra)
 	if err != nil {
 		return err
 	}
 	if fs.NArg() != want {
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
-	b, err := openBackend(ctx, cfg, newLogger(env.stderr, cfg.LogLevel))
+	b, err := openBackend(ctx, cfg, cli.NewLogger(env.Stderr, cfg.LogLevel))
 	if err != nil {
 		return err
 	}
@@ -63,69 +53,56 @@ func withBackend(ctx context.Context, env *cmdEnv, name, argsUsage string, want 
 	return err
 }
 
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func runChain(ctx context.Context, env *cmdEnv, args []string) error {
+func runChain(ctx context.Context, env *cli.Env, args []string) error {
 	return withBackend(ctx, env, "chain", "ID", 1, args, nil, func(cfg *config.Config, b backend, args []string) error {
 		steps, err := b.chain(ctx, args[0])
 		if err != nil {
 			return err
 		}
 		if cfg.Format == "json" {
-			return printJSON(env.stdout, steps)
+			return cli.PrintJSON(env.Stdout, steps)
 		}
-		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "OCCURRED\tTYPE\tHOLDER\tOWNER\tSITE\tCOUNTRY\tVIA\tSEQ\tHASH\tSUMMARY")
 		for _, s := range steps {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.12s\t%s\n", s.OccurredAt.Format(time.RFC3339), s.Type,
-				orDash(s.Holder), orDash(s.Owner), orDash(s.Site), orDash(s.Country), orDash(string(s.Via)), s.Seq, s.Hash, s.Summary)
+				cli.OrDash(s.Holder), cli.OrDash(s.Owner), cli.OrDash(s.Site), cli.OrDash(s.Country), cli.OrDash(string(s.Via)), s.Seq, s.Hash, s.Summary)
 		}
 		return tw.Flush()
 	})
 }
 
-func runUnit(ctx context.Context, env *cmdEnv, args []string) error {
+func runUnit(ctx context.Context, env *cli.Env, args []string) error {
 	return withBackend(ctx, env, "unit", "ID", 1, args, nil, func(cfg *config.Config, b backend, args []string) error {
 		u, err := b.unit(ctx, args[0])
 		if err != nil {
 			return err
 		}
 		if cfg.Format == "json" {
-			return printJSON(env.stdout, u)
+			return cli.PrintJSON(env.Stdout, u)
 		}
-		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "unit\t%s\nkind\t%s\nmodel\t%s\neccn\t%s\ntpp\t%g\nstatus\t%s\nholder\t%s\nowner\t%s\nsite\t%s\ncountry\t%s\ncontainer\t%s\ncontents\t%d\nlast sequence\t%d\n",
-			u.Unit, u.Kind, orDash(u.Model), orDash(u.ECCN), u.TPP, u.Status, orDash(u.Holder), orDash(u.Owner), orDash(u.Site), orDash(u.Country),
-			orDash(string(u.Container)), len(u.Contents), u.LastSeq)
+			u.Unit, u.Kind, cli.OrDash(u.Model), cli.OrDash(u.ECCN), u.TPP, u.Status, cli.OrDash(u.Holder), cli.OrDash(u.Owner), cli.OrDash(u.Site), cli.OrDash(u.Country),
+			cli.OrDash(string(u.Container)), len(u.Contents), u.LastSeq)
 		return tw.Flush()
 	})
 }
 
-func runTree(ctx context.Context, env *cmdEnv, args []string) error {
+func runTree(ctx context.Context, env *cli.Env, args []string) error {
 	return withBackend(ctx, env, "tree", "ID", 1, args, nil, func(cfg *config.Config, b backend, args []string) error {
 		n, err := b.tree(ctx, args[0])
 		if err != nil {
 			return err
 		}
 		if cfg.Format == "json" {
-			return printJSON(env.stdout, n)
+			return cli.PrintJSON(env.Stdout, n)
 		}
-		return printJSON(env.stdout, n)
+		return cli.PrintJSON(env.Stdout, n)
 	})
 }
 
-func runEntry(ctx context.Context, env *cmdEnv, args []string) error {
+func runEntry(ctx context.Context, env *cli.Env, args []string) error {
 	return withBackend(ctx, env, "entry", "SEQ", 1, args, nil, func(cfg *config.Config, b backend, args []string) error {
 		seq, err := strconv.ParseUint(args[0], 10, 64)
 		if err != nil || seq == 0 {
@@ -136,16 +113,16 @@ func runEntry(ctx context.Context, env *cmdEnv, args []string) error {
 			return err
 		}
 		if cfg.Format == "json" {
-			return printJSON(env.stdout, e)
+			return cli.PrintJSON(env.Stdout, e)
 		}
-		fmt.Fprintf(env.stdout, "sequence:  %d\nhash:      %s\nprevious:  %s\nreceived:  %s\nsource:    %s\nevent id:  %s\nevent:     %s\noriginal:  %s\n",
+		fmt.Fprintf(env.Stdout, "sequence:  %d\nhash:      %s\nprevious:  %s\nreceived:  %s\nsource:    %s\nevent id:  %s\nevent:     %s\noriginal:  %s\n",
 			e.Seq, e.Hash, e.Prev, e.Received.Format(time.RFC3339Nano), e.Source, e.EventID, e.Canonical, e.Original)
-		fmt.Fprintf(env.stdout, "check:     sha256 of the %d entry bytes (--json: raw) is the hash\n", len(e.Raw))
+		fmt.Fprintf(env.Stdout, "check:     sha256 of the %d entry bytes (--json: raw) is the hash\n", len(e.Raw))
 		return nil
 	})
 }
 
-func runHoldings(ctx context.Context, env *cmdEnv, args []string) error {
+func runHoldings(ctx context.Context, env *cli.Env, args []string) error {
 	return withBackend(ctx, env, "holdings", "party|site|country ID", 2, args, nil, func(cfg *config.Config, b backend, args []string) error {
 		if by := args[0]; by != "party" && by != "site" && by != "country" {
 			return fmt.Errorf("holdings %q: want party, site or country", by)
@@ -155,9 +132,9 @@ func runHoldings(ctx context.Context, env *cmdEnv, args []string) error {
 			return err
 		}
 		if cfg.Format == "json" {
-			return printJSON(env.stdout, h)
+			return cli.PrintJSON(env.Stdout, h)
 		}
-		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "%s\t%s\nunits\t%d\nchips\t%d\nTPP\t%.0f\nH100-equivalents\t%.1f\nreceived\t%d\ninstalled\t%d\n",
 			h.By, h.ID, h.Units, h.Chips, h.TPP, h.H100Equivalents, h.Received, h.Installed)
 		for _, m := range sortedKeys(h.ByModel) {
@@ -167,34 +144,34 @@ func runHoldings(ctx context.Context, env *cmdEnv, args []string) error {
 	})
 }
 
-func runHead(ctx context.Context, env *cmdEnv, args []string) error {
+func runHead(ctx context.Context, env *cli.Env, args []string) error {
 	return withBackend(ctx, env, "head", "", 0, args, nil, func(cfg *config.Config, b backend, _ []string) error {
 		h, err := b.head(ctx)
 		if err != nil {
 			return err
 		}
 		if cfg.Format == "json" {
-			return printJSON(env.stdout, h)
+			return cli.PrintJSON(env.Stdout, h)
 		}
-		fmt.Fprintf(env.stdout, "sequence %d hash %s\n", h.Seq, h.Hash)
+		fmt.Fprintf(env.Stdout, "sequence %d hash %s\n", h.Seq, h.Hash)
 		return nil
 	})
 }
 
-func runDump(ctx context.Context, env *cmdEnv, args []string) error {
+func runDump(ctx context.Context, env *cli.Env, args []string) error {
 	var noCoords bool
 	return withBackend(ctx, env, "dump", "", 0, args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&noCoords, "no-coordinates", false, "leave out ledger sequences and hashes (compare stories across ledgers)")
 	}, func(_ *config.Config, b backend, _ []string) error {
-		return b.dump(ctx, env.stdout, !noCoords)
+		return b.dump(ctx, env.Stdout, !noCoords)
 	})
 }
 
 // runVerify checks the chain: offline, the whole ledger directory; against
 // a replica, its recorded break and its head against ingest's /head.
-func runVerify(ctx context.Context, env *cmdEnv, args []string) error {
+func runVerify(ctx context.Context, env *cli.Env, args []string) error {
 	var wait time.Duration
-	cfg, fs, err := parse(env, "verify", "", readFlags|config.Ingest, args, func(fs *flag.FlagSet) {
+	cfg, fs, err := env.Parse("verify", "", readFlags|config.Ingest, -1, args, func(fs *flag.FlagSet) {
 		fs.DurationVar(&wait, "wait", 30*time.Second, "how long a replica may take to reach ingest's head")
 	})
 	if err != nil {
@@ -202,9 +179,9 @@ func runVerify(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	if fs.NArg() != 0 {
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
-	log := newLogger(env.stderr, cfg.LogLevel)
+	log := cli.NewLogger(env.Stderr, cfg.LogLevel)
 	if cfg.Ledger != "" && cfg.Server != "" {
 		return errors.New("--server and --ledger are mutually exclusive")
 	}
@@ -216,9 +193,9 @@ func runVerify(ctx context.Context, env *cmdEnv, args []string) error {
 		defer s.Close()
 		h, err := s.Verify(ctx, nil)
 		if err != nil {
-			return &exitError{1, err}
+			return &cli.ExitError{Code: 1, Err: err}
 		}
-		fmt.Fprintf(env.stdout, "ok: %d entries verified; head sequence %d hash %s\n", h.Seq, h.Seq, h.Hash)
+		fmt.Fprintf(env.Stdout, "ok: %d entries verified; head sequence %d hash %s\n", h.Seq, h.Seq, h.Hash)
 		return nil
 	}
 	if cfg.Server == "" {
@@ -232,10 +209,10 @@ func runVerify(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	if st.Replica.Broken != 0 {
-		return &exitError{1, &ledger.BrokenError{Seq: st.Replica.Broken, Reason: st.Replica.Reason}}
+		return &cli.ExitError{Code: 1, Err: &ledger.BrokenError{Seq: st.Replica.Broken, Reason: st.Replica.Reason}}
 	}
 	if cfg.Ingest == "" {
-		fmt.Fprintf(env.stdout, "ok: the replica verified %d entries\n", st.Replica.Applied)
+		fmt.Fprintf(env.Stdout, "ok: the replica verified %d entries\n", st.Replica.Applied)
 		return nil
 	}
 	ib := &remote{base: strings.TrimRight(cfg.Ingest, "/"), client: rb.client}
@@ -244,7 +221,7 @@ func runVerify(ctx context.Context, env *cmdEnv, args []string) error {
 		return fmt.Errorf("ingest head: %w", err)
 	}
 	if ih.Seq == 0 {
-		fmt.Fprintln(env.stdout, "ok: the ledger is empty")
+		fmt.Fprintln(env.Stdout, "ok: the ledger is empty")
 		return nil
 	}
 	deadline := time.Now().Add(wait)
@@ -257,7 +234,7 @@ func runVerify(ctx context.Context, env *cmdEnv, args []string) error {
 			break
 		}
 		if time.Now().After(deadline) {
-			return &exitError{1, fmt.Errorf("the replica is at sequence %d, ingest at %d, after %s", rh.Seq, ih.Seq, wait)}
+			return &cli.ExitError{Code: 1, Err: fmt.Errorf("the replica is at sequence %d, ingest at %d, after %s", rh.Seq, ih.Seq, wait)}
 		}
 		select {
 		case <-time.After(100 * time.Millisecond):
@@ -270,15 +247,15 @@ func runVerify(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	if e.Hash != ih.Hash {
-		return &exitError{1, &ledger.BrokenError{Seq: ih.Seq, Reason: fmt.Sprintf("the replica's entry hashes to %s, ingest's head is %s", e.Hash, ih.Hash)}}
+		return &cli.ExitError{Code: 1, Err: &ledger.BrokenError{Seq: ih.Seq, Reason: fmt.Sprintf("the replica's entry hashes to %s, ingest's head is %s", e.Hash, ih.Hash)}}
 	}
-	fmt.Fprintf(env.stdout, "ok: the replica's chain matches ingest's head at sequence %d hash %s\n", ih.Seq, ih.Hash)
+	fmt.Fprintf(env.Stdout, "ok: the replica's chain matches ingest's head at sequence %d hash %s\n", ih.Seq, ih.Hash)
 	return nil
 }
 
-func runServe(ctx context.Context, env *cmdEnv, args []string) error {
+func runServe(ctx context.Context, env *cli.Env, args []string) error {
 	var name string
-	cfg, fs, err := parse(env, "serve", "", config.Ledger|config.State|config.Brokers|config.TopicPrefix|config.Addr|config.Token, args, func(fs *flag.FlagSet) {
+	cfg, fs, err := env.Parse("serve", "", config.Ledger|config.State|config.Brokers|config.TopicPrefix|config.Addr|config.Token, -1, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "replica", "replica", "this replica's name, in logs")
 	})
 	if err != nil {
@@ -286,9 +263,9 @@ func runServe(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	if fs.NArg() != 0 {
 		fs.Usage()
-		return errUsage
+		return cli.ErrUsage
 	}
-	log := newLogger(env.stderr, cfg.LogLevel).With("replica", name)
+	log := cli.NewLogger(env.Stderr, cfg.LogLevel).With("replica", name)
 	reg := metrics.NewRegistry()
 	qm := metrics.NewQuery(reg)
 
@@ -330,7 +307,7 @@ func runServe(ctx context.Context, env *cmdEnv, args []string) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	log.Info("query serving", "addr", ln.Addr().String(), "head", r.Head().Seq, "follow", follow)
-	fmt.Fprintf(env.stdout, "listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(env.Stdout, "listening on http://%s\n", ln.Addr())
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

@@ -23,15 +23,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/chipledger/chipledger/config"
+	"github.com/chipledger/chipledger/cli"
 )
 
 func main() {
@@ -41,100 +38,20 @@ func main() {
 	os.Exit(code)
 }
 
-type cmdEnv struct {
-	stdout, stderr io.Writer
+var commands = []cli.Command{
+	{Name: "serve", Summary: "serve the HTTP API from a replica that follows chip-ledger, or from a ledger directory", Run: runServe},
+	{Name: "chain", Summary: "the custody chain of a unit", Run: runChain},
+	{Name: "unit", Summary: "the current state of a unit", Run: runUnit},
+	{Name: "tree", Summary: "the containment tree of a unit", Run: runTree},
+	{Name: "entry", Summary: "one ledger entry by sequence", Run: runEntry},
+	{Name: "holdings", Summary: "holdings of a party, site or country", Run: runHoldings},
+	{Name: "head", Summary: "the head: sequence and hash", Run: runHead},
+	{Name: "verify", Summary: "verify the chain (against --ingest URL's head when given)", Run: runVerify},
+	{Name: "dump", Summary: "a canonical dump of every projection", Run: runDump},
 }
-
-type command struct {
-	name, summary string
-	run           func(ctx context.Context, env *cmdEnv, args []string) error
-}
-
-var commands []command
-
-func init() {
-	commands = []command{
-		{"serve", "serve the HTTP API from a replica that follows chip-ledger, or from a ledger directory", runServe},
-		{"chain", "the custody chain of a unit", runChain},
-		{"unit", "the current state of a unit", runUnit},
-		{"tree", "the containment tree of a unit", runTree},
-		{"entry", "one ledger entry by sequence", runEntry},
-		{"holdings", "holdings of a party, site or country", runHoldings},
-		{"head", "the head: sequence and hash", runHead},
-		{"verify", "verify the chain (against --ingest URL's head when given)", runVerify},
-		{"dump", "a canonical dump of every projection", runDump},
-	}
-}
-
-// errUsage reports a usage error already printed.
-var errUsage = errors.New("usage")
-
-// exitError carries a specific exit code.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
 
 // Run runs one query subcommand and returns the exit code: 0 on success, 1
 // on failure, 2 on a usage error.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	env := &cmdEnv{stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		return 2
-	}
-	for _, c := range commands {
-		if c.name != args[0] {
-			continue
-		}
-		err := c.run(ctx, env, args[1:])
-		var ee *exitError
-		switch {
-		case err == nil:
-			return 0
-		case errors.Is(err, errUsage):
-			return 2
-		case errors.As(err, &ee):
-			fmt.Fprintf(stderr, "query %s: %v\n", c.name, ee.err)
-			return ee.code
-		}
-		fmt.Fprintf(stderr, "query %s: %v\n", c.name, err)
-		return 1
-	}
-	fmt.Fprintf(stderr, "query: unknown command %q\n", args[0])
-	usage(stderr)
-	return 2
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: query COMMAND [flags] [args]")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w, "run `query COMMAND -h` for the flags of a command")
-}
-
-// parse registers the shared flags and parses args; flags may come before
-// or after positional arguments.
-func parse(env *cmdEnv, name, argsUsage string, which config.Flag, args []string, extra func(*flag.FlagSet)) (*config.Config, *flag.FlagSet, error) {
-	var cfg config.Config
-	fs := flag.NewFlagSet("query "+name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	cfg.Register(fs, which)
-	if extra != nil {
-		extra(fs)
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "usage: query %s [flags] %s\n", name, argsUsage)
-		fs.PrintDefaults()
-	}
-	if err := config.Parse(fs, args); err != nil {
-		return nil, nil, errUsage
-	}
-	if err := cfg.Check(); err != nil {
-		return nil, nil, err
-	}
-	return &cfg, fs, nil
+	return cli.Main(ctx, "query", commands, args, cli.Env{Stdout: stdout, Stderr: stderr})
 }
