@@ -149,9 +149,11 @@ type unitRec struct {
 	id   events.UnitID
 	refs []uint32 // evs indexes of the events naming the unit, sorted by key
 	ustate
-	lastEv uint32 // evs index + 1 of the chain's last step; 0: none
-	stamp  uint32 // marks the unit as handled in the current integrate
-	kind   uint8
+	lastEv  uint32 // evs index + 1 of the chain's last step; 0: none
+	stamp   uint32 // marks the unit's state as handled in the current integrate
+	pstamp  uint32 // marks the unit's contents as handled in the current integrate
+	kind    uint8
+	hasKids bool // something is inside it now (Projection.kids)
 }
 
 // last returns the key of the unit's last chain step.
@@ -342,7 +344,7 @@ func (p *Projection) addUnitEvent(ev events.Event, seq uint64) (uint32, bool) {
 	if containment(r.typ) && parent == "" {
 		return 0, false // containment without a parent: nothing to follow
 	}
-	p.gen++
+	p.nextGen()
 	r.sub = uint32(len(p.subjects))
 	add := func(u events.UnitID) {
 		if u == "" || r.nsub == 1<<16-1 {

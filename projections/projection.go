@@ -158,7 +158,7 @@ type Projection struct {
 	refs     []refVersion
 	refIndex map[refKey][]uint32 // reference data id -> refs indexes
 
-	counts   map[holdKey]*counts
+	hold     [3][]counts            // holdings counters: party, site, country rows, by interned id
 	modelCat map[uint32]policy.Chip // model string -> catalogue entry, for catalogued models
 
 	gen uint32 // stamp generation for unitRec.stamp
@@ -188,7 +188,7 @@ func (p *Projection) reset() {
 	p.pending = make(map[idKey][]pendingCorrection)
 	p.refs = nil
 	p.refIndex = make(map[refKey][]uint32)
-	p.counts = make(map[holdKey]*counts)
+	p.hold = [3][]counts{}
 	p.modelCat = make(map[uint32]policy.Chip)
 	p.gen = 0
 }
@@ -260,11 +260,14 @@ func (p *Projection) indexID(id string, target uint32) {
 	}
 }
 
-// Units returns every unit the projection knows, sorted.
+// Units returns every unit the projection knows (named by a live event),
+// sorted.
 func (p *Projection) Units() []events.UnitID {
-	out := make([]events.UnitID, len(p.units))
+	out := make([]events.UnitID, 0, len(p.units))
 	for i := range p.units {
-		out[i] = p.units[i].id
+		if p.alive(uint32(i)) {
+			out = append(out, p.units[i].id)
+		}
 	}
 	slices.Sort(out)
 	return out

@@ -37,6 +37,27 @@ func (p *Projection) read(src Source, ei uint32) (Entry, events.Event, error) {
 	return e, ev, nil
 }
 
+// find returns the index of unit u if it has a live event: a unit named
+// only by events since retracted or replaced is unknown, as if it had never
+// been named (so the answer does not depend on the order corrections came
+// in).
+func (p *Projection) find(u events.UnitID) (uint32, bool) {
+	ui, ok := p.unitIdx[u]
+	if !ok || !p.alive(ui) {
+		return 0, false
+	}
+	return ui, true
+}
+
+func (p *Projection) alive(ui uint32) bool {
+	for _, ei := range p.units[ui].refs {
+		if p.evs[ei].flags&fDead == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // citeSeq returns the sequence of the entry event ei's content comes from.
 func (p *Projection) citeSeq(ei uint32) uint64 {
 	if p.evs[ei].flags&fAmended != 0 {
@@ -51,7 +72,7 @@ func (p *Projection) citeSeq(ei uint32) uint64 {
 // entry that proves it and the unit's state after it. Events are read
 // back from src.
 func (p *Projection) Chain(src Source, u events.UnitID) ([]Step, error) {
-	ui, ok := p.unitIdx[u]
+	ui, ok := p.find(u)
 	if !ok {
 		return nil, fmt.Errorf("%w: unit %s", ErrNotFound, u)
 	}
@@ -85,7 +106,7 @@ func (p *Projection) Chain(src Source, u events.UnitID) ([]Step, error) {
 // Unit returns unit u's current state. Declared figures are read back
 // from its commissioning entry in src.
 func (p *Projection) Unit(src Source, u events.UnitID) (UnitState, error) {
-	ui, ok := p.unitIdx[u]
+	ui, ok := p.find(u)
 	if !ok {
 		return UnitState{}, fmt.Errorf("%w: unit %s", ErrNotFound, u)
 	}
@@ -182,7 +203,7 @@ func (p *Projection) contents(u uint32) []events.UnitID {
 // Tree returns unit u's containment tree now: u, what it contains
 // (recursively) and the chain of its containers upward.
 func (p *Projection) Tree(_ Source, u events.UnitID) (Node, error) {
-	ui, ok := p.unitIdx[u]
+	ui, ok := p.find(u)
 	if !ok {
 		return Node{}, fmt.Errorf("%w: unit %s", ErrNotFound, u)
 	}
@@ -237,7 +258,7 @@ func (p *Projection) Holdings(_ Source, by, id string) (Holdings, error) {
 	}
 	c := &counts{}
 	if sid, ok := p.strIdx[id]; ok && id != "" {
-		if cc := p.counts[holdKey{tag, sid}]; cc != nil {
+		if cc := p.holding(tag, sid); cc != nil {
 			c = cc
 		}
 	}
@@ -248,8 +269,9 @@ func (p *Projection) Holdings(_ Source, by, id string) (Holdings, error) {
 		tpp, h100 float64
 	}
 	rows := make([]row, 0, len(c.models))
-	for m, n := range c.models {
-		r := row{name: p.str(m), n: n}
+	for _, mc := range c.models {
+		m := mc.model
+		r := row{name: p.str(m), n: mc.n}
 		if ch, ok := p.chipOf(m); ok {
 			r.name, r.tpp, r.h100 = ch.Model, ch.TPP, ch.H100Equivalents
 		}

@@ -270,7 +270,7 @@ type LabTest struct {
 // LabTests returns the live lab tests of unit u, in occurred_at order,
 // read back from src.
 func (p *Projection) LabTests(src Source, u events.UnitID) ([]LabTest, error) {
-	ui, ok := p.unitIdx[u]
+	ui, ok := p.find(u)
 	if !ok {
 		return nil, ErrNotFound
 	}

@@ -364,7 +364,7 @@ func (p *Projection) restore(s *snapshot) error {
 	for i := range p.units {
 		ur := &p.units[i]
 		if ur.container != 0 {
-			p.kids[ur.container-1] = append(p.kids[ur.container-1], uint32(i))
+			p.addKid(ur.container-1, uint32(i))
 		}
 		if ur.model != 0 {
 			p.catalogue(ur.model)

@@ -128,25 +128,25 @@ func (st *ustate) addRecv(tag, s uint32) {
 func (p *Projection) integrate(ei uint32) {
 	r := &p.evs[ei]
 	k := r.key()
-	p.gen++
+	p.nextGen()
 	var redo []uint32
 	subs := p.subjectsOf(r)
-	fresh := make([]bool, 0, 8)
+	down := make([]bool, 0, 8) // carry the event down to what the subject holds
 	for _, u := range subs {
 		p.units[u].stamp = p.gen
-		if p.last(u).less(k) {
-			ended := containmentEnd(r.typ) && p.subjects[r.sub] != u && p.units[u].container == p.subjects[r.sub]+1
-			p.step(u, ei, true)
-			// An end that does not end u's containment is an anomaly
-			// without effect, on u or what it holds.
-			fresh = append(fresh, !containmentEnd(r.typ) || ended || p.subjects[r.sub] == u)
-		} else {
+		if !p.last(u).less(k) {
 			redo = append(redo, u)
-			fresh = append(fresh, false)
+			down = append(down, false)
+			continue
 		}
+		// An end that does not end u's containment is an anomaly without
+		// effect, on u or on what it holds.
+		ends := !containmentEnd(r.typ) || p.subjects[r.sub] == u || p.units[u].container == p.subjects[r.sub]+1
+		p.step(u, ei, true)
+		down = append(down, ends && p.propagates(r, u))
 	}
 	for i, u := range subs {
-		if fresh[i] && p.propagates(r, u) {
+		if down[i] {
 			redo = p.propagate(u, ei, k, redo)
 		}
 	}
@@ -155,27 +155,46 @@ func (p *Projection) integrate(ei uint32) {
 	}
 }
 
+// nextGen starts a new stamp generation (see unitRec.stamp).
+func (p *Projection) nextGen() {
+	p.gen++
+	if p.gen == 0 { // wrapped: forget every old stamp
+		for i := range p.units {
+			p.units[i].stamp, p.units[i].pstamp = 0, 0
+		}
+		p.gen = 1
+	}
+}
+
 // propagate applies event ei (at key k) to the units inside u, recursively:
 // one step where k is after everything they have seen, otherwise they are
 // added to redo.
 func (p *Projection) propagate(u, ei uint32, k key, redo []uint32) []uint32 {
+	if p.units[u].pstamp == p.gen {
+		return redo // its contents are done
+	}
+	p.units[u].pstamp = p.gen
 	if end, ok := p.departed[u]; ok && k.less(end) {
 		// A unit left u for another container after k without an end
 		// event of u's: it is no longer among u's contents but was inside
 		// at k. Recompute everything that was ever inside u.
 		redo = append(redo, p.everInside(u)...)
 	}
+	if !p.units[u].hasKids {
+		return redo
+	}
 	for _, c := range p.kids[u] {
-		cr := &p.units[c]
-		if cr.stamp == p.gen {
-			continue // named by the event itself, or reached another way
+		if cr := &p.units[c]; cr.stamp != p.gen { // else named by the event itself, or reached another way
+			cr.stamp = p.gen
+			if p.last(c).less(k) {
+				p.step(c, ei, false)
+			} else {
+				redo = append(redo, c)
+			}
 		}
-		cr.stamp = p.gen
-		if p.last(c).less(k) {
-			p.step(c, ei, false)
-		} else {
-			redo = append(redo, c)
-		}
+		// Its contents, even when it was named by the event in a role the
+		// event does not carry down (the parent of a containment): they
+		// may be inside u through it.
 		redo = p.propagate(c, ei, k, redo)
 	}
 	return redo
@@ -275,7 +294,7 @@ func (p *Projection) setState(u uint32, st ustate) {
 			p.removeKid(old.container-1, u)
 		}
 		if st.container != 0 {
-			p.kids[st.container-1] = append(p.kids[st.container-1], u)
+			p.addKid(st.container-1, u)
 		}
 	}
 	counted := old.holder != st.holder || old.site != st.site || old.country != st.country ||
@@ -289,6 +308,11 @@ func (p *Projection) setState(u uint32, st ustate) {
 	}
 }
 
+func (p *Projection) addKid(parent, u uint32) {
+	p.kids[parent] = append(p.kids[parent], u)
+	p.units[parent].hasKids = true
+}
+
 func (p *Projection) removeKid(parent, u uint32) {
 	ks := p.kids[parent]
 	if i := slices.Index(ks, u); i >= 0 {
@@ -297,6 +321,7 @@ func (p *Projection) removeKid(parent, u uint32) {
 	}
 	if len(ks) == 0 {
 		delete(p.kids, parent)
+		p.units[parent].hasKids = false
 	} else {
 		p.kids[parent] = ks
 	}
@@ -431,28 +456,39 @@ func (p *Projection) expandInto(buf []item, u uint32, lo, hi key, depth uint8, v
 
 // ---- holdings counters ------------------------------------------------
 
-// holdKey is one party, site or country.
-type holdKey struct {
-	by uint32 // tagParty, tagSite or tagCountry
-	id uint32
-}
-
 // counts are a holding's counters. Sums of TPP are computed at query time
 // from the per-model counts, so they never drift with additions and
 // subtractions.
 type counts struct {
 	units, chips, received, installed int
-	models                            map[uint32]int // chips per model string (0: none)
+	models                            []modelCount // chips per model string (0: none)
 }
 
-func (p *Projection) counter(by, id uint32) *counts {
-	k := holdKey{by, id}
-	c := p.counts[k]
-	if c == nil {
-		c = &counts{}
-		p.counts[k] = c
+type modelCount struct {
+	model uint32
+	n     int
+}
+
+// tagIndex maps a tag to its row in Projection.hold.
+func tagIndex(tag uint32) int { return int(tag>>30) - 1 }
+
+// counter returns the counters of a party, site or country (tag and
+// interned id). The pointer is valid until the next call.
+func (p *Projection) counter(tag, id uint32) *counts {
+	row := &p.hold[tagIndex(tag)]
+	if int(id) >= len(*row) {
+		*row = append(*row, make([]counts, len(p.strs)-len(*row))...)
 	}
-	return c
+	return &(*row)[id]
+}
+
+// holding returns the counters of a party, site or country, or nil.
+func (p *Projection) holding(tag, id uint32) *counts {
+	row := p.hold[tagIndex(tag)]
+	if int(id) >= len(row) {
+		return nil
+	}
+	return &row[id]
 }
 
 // count adds (sign +1) or removes (-1) unit u's contribution to the
@@ -462,24 +498,17 @@ func (p *Projection) count(u uint32, sign int) {
 	ur := &p.units[u]
 	chip := ur.kind == kChip
 	if ur.status != sDestroyed && ur.status != sLost {
-		for _, hk := range [3]holdKey{{tagParty, ur.holder}, {tagSite, ur.site}, {tagCountry, ur.country}} {
-			if hk.id == 0 {
+		for _, hk := range [3][2]uint32{{tagParty, ur.holder}, {tagSite, ur.site}, {tagCountry, ur.country}} {
+			if hk[1] == 0 {
 				continue
 			}
-			c := p.counter(hk.by, hk.id)
+			c := p.counter(hk[0], hk[1])
 			c.units += sign
 			if !chip {
 				continue
 			}
 			c.chips += sign
-			if c.models == nil {
-				c.models = make(map[uint32]int)
-			}
-			if n := c.models[ur.model] + sign; n == 0 {
-				delete(c.models, ur.model)
-			} else {
-				c.models[ur.model] = n
-			}
+			c.addModel(ur.model, sign)
 			if ur.status == sInstalled {
 				c.installed += sign
 			}
@@ -490,6 +519,20 @@ func (p *Projection) count(u uint32, sign int) {
 			p.counter(k&tagMask, k&^tagMask).received += sign
 		}
 	}
+}
+
+func (c *counts) addModel(m uint32, sign int) {
+	for i := range c.models {
+		if c.models[i].model == m {
+			c.models[i].n += sign
+			if c.models[i].n == 0 {
+				c.models[i] = c.models[len(c.models)-1]
+				c.models = c.models[:len(c.models)-1]
+			}
+			return
+		}
+	}
+	c.models = append(c.models, modelCount{m, sign})
 }
 
 // catalogue caches the catalogue entry of model string m.
