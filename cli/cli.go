@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/debug"
 
 	"github.com/chipledger/chipledger/config"
 )
@@ -129,4 +131,13 @@ func OrDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// DefaultMemoryLimit sets the Go runtime's soft memory limit to limit bytes
+// unless GOMEMLIMIT is set: the garbage collector then works harder as the
+// heap approaches it instead of letting it grow to twice the live data.
+func DefaultMemoryLimit(limit int64) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
+	}
 }

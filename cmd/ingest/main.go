@@ -26,6 +26,8 @@ import (
 )
 
 func main() {
+	// ingest keeps its resident size bounded: the ledger batches are transient.
+	cli.DefaultMemoryLimit(256 << 20)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -32,6 +32,8 @@ import (
 )
 
 func main() {
+	// a replica holds its projections in memory: 5 million events fit in 1.5 GB.
+	cli.DefaultMemoryLimit(1400 << 20)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
