@@ -187,10 +187,19 @@ func (s *Service) run(ctx context.Context) error {
 	outboxCtx, stopOutbox := context.WithCancel(context.Background())
 	defer stopOutbox()
 	outboxDone := make(chan error, 1)
-	go func() { outboxDone <- s.runOutbox(outboxCtx, consume.Done()) }()
+	go func() {
+		err := s.runOutbox(outboxCtx, consume.Done())
+		if err != nil && !errors.Is(err, context.Canceled) {
+			// An outbox that cannot publish stops the ingest: appending
+			// on while replicas cannot follow would hide the failure.
+			s.log.Error("outbox failed; stopping", "err", err)
+			stopConsume()
+		}
+		outboxDone <- err
+	}()
 
 	err = g.Wait()
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) && (ctx.Err() != nil || consume.Err() != nil) {
 		err = nil
 	}
 	stopConsume()

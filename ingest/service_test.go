@@ -193,3 +193,25 @@ func TestPoisonMessagesAreQuarantinedAndMirrored(t *testing.T) {
 	_, err = s.Verify(context.Background(), nil)
 	require.NoError(t, err)
 }
+
+func TestOutboxOfAnotherLedgerStopsIngest(t *testing.T) {
+	brokers, prefix := kafkatest.Brokers(t), kafkatest.Prefix(t)
+	topics, err := kafka.EnsureTopics(context.Background(), brokers, prefix, kafka.EnsureOptions{})
+	require.NoError(t, err)
+	produce(t, brokers, topics.Events, ingesttest.Messages("OB", 0, 10))
+	first, err := ledger.Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	defer first.Close()
+	svc, stop := started(t, first, ingest.Options{Brokers: brokers, Prefix: prefix})
+	waitFor(t, "the first ledger published", func() bool { return svc.Status().Published == 10 })
+	require.NoError(t, stop())
+
+	// A fresh ledger on the same topics: chip-ledger already holds
+	// sequences this ledger does not have.
+	other, err := ledger.Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	defer other.Close()
+	err = ingest.NewService(other, ingest.Options{Brokers: brokers, Prefix: prefix}).Run(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "check --topic-prefix")
+}
