@@ -9,7 +9,7 @@ BROKERS   ?= 127.0.0.1:$(KAFKA_PORT)
 TEST_TIMEOUT ?= 14m
 TEST_FLAGS   ?=
 
-.PHONY: all build test unit bench demo kafka-up kafka-down vet fuzz clean
+.PHONY: all build test unit bench demo demo-check kafka-up kafka-down vet fuzz clean
 
 all: build
 
@@ -42,9 +42,13 @@ fuzz:
 	$(GO) test ./events/ -run '^$$' -fuzz '^FuzzParseUnitID$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./ledger/ -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME)
 
-# The end-to-end demo.
+# The end-to-end demo on a simulated world; it serves until Ctrl-C.
 demo: build kafka-up
 	@bash scripts/demo.sh
+
+# The same end to end once on a small world, then exit (a test runs it too).
+demo-check: build kafka-up
+	@DEMO_CHECK=1 DEMO_CHIPS=500 bash scripts/demo.sh
 
 clean:
 	rm -rf $(BIN) data demo-out
