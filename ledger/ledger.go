@@ -46,6 +46,11 @@ type Options struct {
 	// Logger receives Pebble's messages at debug level (errors at error
 	// level); nil discards them.
 	Logger *slog.Logger
+	// InlineValues keeps entries inside the sstables with their keys
+	// instead of in blob files: one read per lookup instead of two. For
+	// read-mostly copies (replicas); the writer's ledger separates values,
+	// which makes appends cheaper.
+	InlineValues bool
 	// NoSync commits batches without fsync. Only for benchmarks that
 	// measure everything but the disk; never for a real ledger.
 	NoSync bool
@@ -136,7 +141,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 		FormatMajorVersion:          pebble.FormatValueSeparation,
 	}
 	po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
-		return pebble.ValueSeparationPolicy{Enabled: true, MinimumSize: 256, MaxBlobReferenceDepth: 10, RewriteMinimumAge: time.Hour, TargetGarbageRatio: 1.0}
+		return pebble.ValueSeparationPolicy{Enabled: !opts.InlineValues, MinimumSize: 256, MaxBlobReferenceDepth: 10, RewriteMinimumAge: time.Hour, TargetGarbageRatio: 1.0}
 	}
 	for i := range po.Levels {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)

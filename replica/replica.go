@@ -29,12 +29,15 @@ import (
 var ErrBroken = errors.New("replica: chain broken")
 
 // Options configure Open. The zero value uses the default chip catalogue,
-// snapshots every 250,000 entries and logs nothing.
+// snapshots every 250,000 entries, a 256 MiB block cache and logs nothing.
 type Options struct {
 	Catalogue     *policy.Catalogue
 	SnapshotEvery uint64
 	Logger        *slog.Logger
 	Metrics       *metrics.Query
+	// CacheSize is the block cache of the replica's store; 0 means 256 MiB.
+	// Custody-chain queries read dozens of entries each, at random.
+	CacheSize int64
 }
 
 // snapshotKey is where the projection snapshot lives in the mirror's meta
@@ -70,7 +73,10 @@ func Open(dir string, opts Options) (*Replica, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	store, err := ledger.Open(dir, &ledger.Options{Logger: log})
+	if opts.CacheSize == 0 {
+		opts.CacheSize = 256 << 20
+	}
+	store, err := ledger.Open(dir, &ledger.Options{Logger: log, CacheSize: opts.CacheSize, InlineValues: true})
 	if err != nil {
 		return nil, err
 	}
