@@ -18,7 +18,7 @@ import (
 
 // Options configure a Service. The zero value (with Brokers set) consumes
 // native events from the unprefixed topics in synced batches of up to
-// 20,000 messages.
+// 5,000 messages.
 type Options struct {
 	Brokers []string
 	// Prefix is prepended to every topic name.
@@ -26,7 +26,7 @@ type Options struct {
 	// Decoder decodes chip-events messages; nil means events.Decode.
 	Decoder Decoder
 	// MaxBatch is the most messages committed in one synced ledger batch;
-	// 0 means 20,000.
+	// 0 means 5,000.
 	MaxBatch int
 	// FetchMax is the most records one partition hands over at a time; 0
 	// means 5,000.
@@ -63,7 +63,7 @@ type Service struct {
 // NewService returns a service over an open ledger.
 func NewService(store *ledger.Store, opts Options) *Service {
 	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 20000
+		opts.MaxBatch = 5000
 	}
 	if opts.FetchMax <= 0 {
 		opts.FetchMax = 5000

@@ -20,7 +20,7 @@ import (
 func runRun(ctx context.Context, env *cli.Env, args []string) error {
 	var maxBatch int
 	cfg, fs, err := env.Parse("run", "", config.Ledger|config.Brokers|config.TopicPrefix|config.Addr|config.Token, -1, args, func(fs *flag.FlagSet) {
-		fs.IntVar(&maxBatch, "max-batch", 20000, "most messages in one synced ledger batch")
+		fs.IntVar(&maxBatch, "max-batch", 5000, "most messages in one synced ledger batch")
 	})
 	if err != nil {
 		return err
