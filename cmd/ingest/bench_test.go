@@ -104,8 +104,8 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 			time.Sleep(20 * time.Millisecond) // polling interval of the measurement, not synchronisation
 		}
 		e2e := time.Since(start)
-		rss := peakRSS(d.cmd.Process.Pid)
-		d.stop(b)
+		rss := peakRSS(d.Cmd.Process.Pid)
+		d.Stop(b)
 
 		bareRate := float64(n) / bare.Seconds()
 		rate := float64(n) / e2e.Seconds()

@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
+	"github.com/chipledger/chipledger/internal/daemontest"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,62 +21,13 @@ import (
 	"github.com/chipledger/chipledger/ledger"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// ingestBinary builds this command once per test run.
-func ingestBinary(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ingest-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ingest")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, buildErr)
-	return binPath
-}
-
 // daemon is an `ingest run` child process.
-type daemon struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan error
-}
+type daemon struct{ *daemontest.Daemon }
 
 func startDaemon(t testing.TB, args ...string) *daemon {
 	t.Helper()
-	cmd := exec.Command(ingestBinary(t), append([]string{"run", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
-	cmd.Env = os.Environ()
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	d := &daemon{cmd: cmd, done: make(chan error, 1)}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-			d.url = u
-			break
-		}
-	}
-	require.NotEmpty(t, d.url, "ingest run printed no address")
-	go func() {
-		for sc.Scan() {
-		}
-		d.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	return d
+	bin := daemontest.Build(t, ".")
+	return &daemon{daemontest.Start(t, bin, append([]string{"run", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)}
 }
 
 type status struct {
@@ -94,29 +41,12 @@ type status struct {
 // status asks the daemon; ok is false while it is not answering.
 func (d *daemon) status() (status, bool) {
 	var st status
-	resp, err := http.Get(d.url + "/status")
+	resp, err := http.Get(d.URL + "/status")
 	if err != nil {
 		return st, false
 	}
 	defer resp.Body.Close()
 	return st, resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&st) == nil
-}
-
-func (d *daemon) kill(t testing.TB) {
-	t.Helper()
-	require.NoError(t, d.cmd.Process.Signal(syscall.SIGKILL))
-	<-d.done
-}
-
-func (d *daemon) stop(t testing.TB) {
-	t.Helper()
-	require.NoError(t, d.cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-d.done:
-		require.NoError(t, err, "ingest exits 0 after SIGTERM")
-	case <-time.After(30 * time.Second):
-		t.Fatal("ingest did not stop within 30 s of SIGTERM")
-	}
 }
 
 func TestSurvivesSIGKILL(t *testing.T) {
@@ -151,7 +81,7 @@ func TestSurvivesSIGKILL(t *testing.T) {
 			st, ok := d.status()
 			return ok && st.Seq >= threshold
 		}, 2*time.Minute, 5*time.Millisecond, "head never reached %d before kill %d", threshold, k+1)
-		d.kill(t)
+		d.Kill(t)
 	}
 	require.NoError(t, <-produced)
 
@@ -160,7 +90,7 @@ func TestSurvivesSIGKILL(t *testing.T) {
 		st, ok := d.status()
 		return ok && st.Seq == n && st.Published == n
 	}, 2*time.Minute, 20*time.Millisecond, "the last run catches up")
-	d.stop(t)
+	d.Stop(t)
 
 	s, err := ledger.Open(dir, nil)
 	require.NoError(t, err)
@@ -195,29 +125,29 @@ func TestQuarantineRetryThroughRunningIngest(t *testing.T) {
 	d := startDaemon(t, "--ledger", dir, "--topic-prefix", prefix, "--token", "s3cret")
 	require.Eventually(t, func() bool { st, ok := d.status(); return ok && st.Counts.Read == 1 }, time.Minute, 20*time.Millisecond)
 
-	code, out, stderr := run(t, "", "quarantine", "list", "--ingest", d.url, "--token", "s3cret", "--open")
+	code, out, stderr := run(t, "", "quarantine", "list", "--ingest", d.URL, "--token", "s3cret", "--open")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "missing_field")
 
-	code, _, stderr = run(t, "", "quarantine", "list", "--ingest", d.url, "--token", "wrong")
+	code, _, stderr = run(t, "", "quarantine", "list", "--ingest", d.URL, "--token", "wrong")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "401")
 
-	code, out, _ = run(t, "", "quarantine", "show", "1", "--ingest", d.url, "--token", "s3cret")
+	code, out, _ = run(t, "", "quarantine", "show", "1", "--ingest", d.URL, "--token", "s3cret")
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, broken, "show prints the bytes as received")
 
 	fixed := filepath.Join(t.TempDir(), "fixed.json")
 	require.NoError(t, os.WriteFile(fixed, append(good, '\n'), 0o644))
-	code, out, stderr = run(t, "", "quarantine", "retry", "1", "--file", fixed, "--ingest", d.url, "--token", "s3cret")
+	code, out, stderr = run(t, "", "quarantine", "retry", "1", "--file", fixed, "--ingest", d.URL, "--token", "s3cret")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "appended at sequence 1")
-	code, _, stderr = run(t, "", "quarantine", "retry", "1", "--file", fixed, "--ingest", d.url, "--token", "s3cret")
+	code, _, stderr = run(t, "", "quarantine", "retry", "1", "--file", fixed, "--ingest", d.URL, "--token", "s3cret")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "already resolved")
 
 	require.Eventually(t, func() bool { st, ok := d.status(); return ok && st.Published == 1 }, time.Minute, 20*time.Millisecond)
-	d.stop(t)
+	d.Stop(t)
 
 	// With ingest stopped, the same commands work on the ledger directly.
 	code, out, stderr = run(t, "", "quarantine", "list", "--ledger", dir, "--json")
@@ -239,5 +169,5 @@ func TestSecondIngestOnALedgerIsRefused(t *testing.T) {
 	code, _, stderr := run(t, "", "run", "--ledger", dir, "--topic-prefix", prefix, "--addr", "127.0.0.1:0")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "locked")
-	d.stop(t)
+	d.Stop(t)
 }

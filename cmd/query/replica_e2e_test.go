@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/chipledger/chipledger/internal/daemontest"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,62 +22,17 @@ import (
 	"github.com/chipledger/chipledger/replica"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-func queryBinary(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "query-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "query")
-		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, buildErr)
-	return binPath
-}
-
-type server struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan error
-}
+// server is a `query serve` child process.
+type server struct{ *daemontest.Daemon }
 
 func startServer(t testing.TB, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(queryBinary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	s := &server{cmd: cmd, done: make(chan error, 1)}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-			s.url = u
-			break
-		}
-	}
-	require.NotEmpty(t, s.url, "query serve printed no address")
-	go func() {
-		for sc.Scan() {
-		}
-		s.done <- cmd.Wait()
-	}()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	return s
+	bin := daemontest.Build(t, ".")
+	return &server{daemontest.Start(t, bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)...)}
 }
 
 func (s *server) head() uint64 {
-	resp, err := http.Get(s.url + "/head")
+	resp, err := http.Get(s.URL + "/head")
 	if err != nil {
 		return 0
 	}
@@ -133,21 +83,19 @@ func TestIngestToReplicaSurvivesSIGKILL(t *testing.T) {
 	for k, threshold := range []uint64{500, 2500, 4500} {
 		s := startServer(t, args...)
 		require.Eventually(t, func() bool { return s.head() >= threshold }, 2*time.Minute, 5*time.Millisecond, "kill %d", k+1)
-		require.NoError(t, s.cmd.Process.Signal(syscall.SIGKILL))
-		<-s.done
+		s.Kill(t)
 	}
 	s := startServer(t, args...)
 	require.Eventually(t, func() bool { return s.head() == n }, 2*time.Minute, 10*time.Millisecond, "the replica catches up")
 
-	code, out, stderr := run(t, "verify", "--server", s.url, "--ingest", "http://127.0.0.1:1")
+	code, out, stderr := run(t, "verify", "--server", s.URL, "--ingest", "http://127.0.0.1:1")
 	require.NotEqual(t, 0, code, "an unreachable ingest is an error: %s", out+stderr)
 
 	var live bytes.Buffer
-	code, dumpOut, stderr := run(t, "dump", "--server", s.url)
+	code, dumpOut, stderr := run(t, "dump", "--server", s.URL)
 	require.Equal(t, 0, code, stderr)
 	live.WriteString(dumpOut)
-	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, <-s.done)
+	s.Stop(t)
 
 	cancel()
 	require.NoError(t, <-ingestDone)
