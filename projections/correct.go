@@ -91,6 +91,7 @@ func (p *Projection) correctRef(target uint32, prev corrState, corrected bool, p
 		return
 	}
 	v.dead = true
+	p.refsChanged = true
 	if corrected && prev.amended != 0 {
 		p.refs[(prev.amended-1)&^refTag].dead = true
 	}

@@ -162,6 +162,9 @@ type Projection struct {
 	modelCat map[uint32]policy.Chip // model string -> catalogue entry, for catalogued models
 
 	gen uint32 // stamp generation for unitRec.stamp
+
+	touched     map[uint32]struct{} // units whose chain changed since the last TakeChanges
+	refsChanged bool                // reference data changed since the last TakeChanges
 }
 
 // New returns an empty projection that reads chip figures from cat (nil:
@@ -191,6 +194,31 @@ func (p *Projection) reset() {
 	p.hold = [3][]counts{}
 	p.modelCat = make(map[uint32]policy.Chip)
 	p.gen = 0
+	p.touched = make(map[uint32]struct{})
+	p.refsChanged = false
+}
+
+// Changes are what Apply changed since the last TakeChanges: the units
+// whose custody chain changed (a new, late or corrected event, or one of
+// a container they were in), and whether reference data (parties, sites,
+// licences, policy and screening versions) changed. Detection re-evaluates
+// what they touch.
+type Changes struct {
+	Units     []events.UnitID // sorted
+	Reference bool
+}
+
+// TakeChanges returns the changes since the last call and forgets them.
+func (p *Projection) TakeChanges() Changes {
+	c := Changes{Reference: p.refsChanged}
+	c.Units = make([]events.UnitID, 0, len(p.touched))
+	for u := range p.touched {
+		c.Units = append(c.Units, p.units[u].id)
+	}
+	slices.Sort(c.Units)
+	clear(p.touched)
+	p.refsChanged = false
+	return c
 }
 
 // Seq returns the sequence of the last entry applied (0 before any).

@@ -72,12 +72,35 @@ func (p *Projection) citeSeq(ei uint32) uint64 {
 // entry that proves it and the unit's state after it. Events are read
 // back from src.
 func (p *Projection) Chain(src Source, u events.UnitID) ([]Step, error) {
+	var steps []Step
+	err := p.walk(src, u, func(s Step, _ events.Event, _ bool) { steps = append(steps, s) })
+	return steps, err
+}
+
+// Record is one step of a custody chain with the event it comes from, as
+// it stands (an amended event's replacement), for the detection rules.
+type Record struct {
+	Step
+	Event  events.Event
+	Direct bool // the event names the unit itself, not a container it was in
+}
+
+// History returns unit u's custody chain like Chain, with each step's
+// event.
+func (p *Projection) History(src Source, u events.UnitID) ([]Record, error) {
+	var out []Record
+	err := p.walk(src, u, func(s Step, ev events.Event, direct bool) {
+		out = append(out, Record{Step: s, Event: ev, Direct: direct})
+	})
+	return out, err
+}
+
+func (p *Projection) walk(src Source, u events.UnitID, fn func(Step, events.Event, bool)) error {
 	ui, ok := p.find(u)
 	if !ok {
-		return nil, fmt.Errorf("%w: unit %s", ErrNotFound, u)
+		return fmt.Errorf("%w: unit %s", ErrNotFound, u)
 	}
 	items := p.expand(ui, nil)
-	steps := make([]Step, 0, len(items))
 	var st ustate
 	chip := p.units[ui].kind == kChip
 	for _, it := range items {
@@ -85,7 +108,7 @@ func (p *Projection) Chain(src Source, u events.UnitID) ([]Step, error) {
 		p.effect(&st, ui, r, it.depth == 0, chip)
 		e, ev, err := p.read(src, it.ev)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s := Step{
 			Seq: e.Seq, Hash: e.Hash, EventID: ev.ID, Type: ev.Type, OccurredAt: ev.OccurredAt, RecordedAt: ev.RecordedAt,
@@ -98,9 +121,9 @@ func (p *Projection) Chain(src Source, u events.UnitID) ([]Step, error) {
 		if r.flags&fAmended != 0 {
 			s.Amended, s.Original = true, r.seq
 		}
-		steps = append(steps, s)
+		fn(s, ev, it.depth == 0)
 	}
-	return steps, nil
+	return nil
 }
 
 // Unit returns unit u's current state. Declared figures are read back

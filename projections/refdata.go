@@ -89,6 +89,7 @@ func (p *Projection) addRef(ev events.Event, seq, src uint64, hash string) (uint
 		return 0, false
 	}
 	vi := uint32(len(p.refs))
+	p.refsChanged = true
 	p.refs = append(p.refs, refVersion{ev: ev, seq: seq, src: src, hash: hash})
 	p.refIndex[rk] = append(p.refIndex[rk], vi)
 	return vi, true

@@ -209,6 +209,7 @@ func (p *Projection) step(u, ei uint32, direct bool) {
 	p.effect(&st, u, &p.evs[ei], direct, ur.kind == kChip)
 	p.setState(u, st)
 	p.units[u].lastEv = ei + 1
+	p.touched[u] = struct{}{}
 }
 
 // noteDeparture records, before event r applies to state st of unit u,
@@ -276,6 +277,7 @@ func (p *Projection) recompute(u uint32, buf []item) []item {
 		p.effect(&st, u, &p.evs[it.ev], it.depth == 0, chip)
 	}
 	p.setState(u, st)
+	p.touched[u] = struct{}{}
 	if n := len(buf); n > 0 {
 		p.units[u].lastEv = buf[n-1].ev + 1
 	} else {
