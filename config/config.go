@@ -25,6 +25,7 @@ const (
 	EnvToken       = "CHIPLEDGER_TOKEN"
 	EnvFormat      = "CHIPLEDGER_FORMAT"
 	EnvEncoding    = "CHIPLEDGER_ENCODING"
+	EnvReference   = "CHIPLEDGER_REFERENCE"
 	EnvLogLevel    = "CHIPLEDGER_LOG_LEVEL"
 )
 
@@ -47,6 +48,7 @@ type Config struct {
 	Token       string
 	Format      string
 	Encoding    string
+	Reference   string
 	LogLevel    string
 	jsonShort   bool
 }
@@ -66,6 +68,7 @@ const (
 	Token
 	Format
 	Encoding
+	Reference
 )
 
 func env(name, def string) string {
@@ -108,6 +111,9 @@ func (c *Config) Register(fs *flag.FlagSet, which Flag) {
 	}
 	if which&Encoding != 0 {
 		fs.StringVar(&c.Encoding, "encoding", env(EnvEncoding, "native"), "how input events are encoded: native or epcis ($"+EnvEncoding+")")
+	}
+	if which&Reference != 0 {
+		fs.StringVar(&c.Reference, "reference", env(EnvReference, ""), "directory of the policy and screening documents the ledger names by digest but does not carry ($"+EnvReference+")")
 	}
 	fs.StringVar(&c.LogLevel, "log-level", env(EnvLogLevel, "info"), "log level: debug, info, warn, error ($"+EnvLogLevel+")")
 }

@@ -12,11 +12,11 @@ package policy
 import (
 	"bytes"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -200,17 +200,12 @@ func LoadCatalogue(r io.Reader) (*Catalogue, error) {
 	if len(data) > maxCatalogueBytes {
 		return nil, fmt.Errorf("policy: catalogue larger than %d bytes", maxCatalogueBytes)
 	}
-	if err := checkKeys(data); err != nil {
+	if err := checkKeys("catalogue", data, reflect.TypeFor[fileCatalogue]()); err != nil {
 		return nil, err
 	}
 	var f fileCatalogue
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("policy: catalogue: %v", strings.TrimPrefix(err.Error(), "json: "))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("policy: catalogue: data after the top-level object")
+	if err := decodeStrict("catalogue", data, &f); err != nil {
+		return nil, err
 	}
 	c := &Catalogue{version: f.Version, source: f.Source, index: make(map[string]int)}
 	if strings.TrimSpace(f.Version) == "" {
@@ -330,67 +325,4 @@ func text(field, s string, required bool) error {
 		return fmt.Errorf("%s has control characters", field)
 	}
 	return nil
-}
-
-// checkKeys rejects a JSON document with the same key twice in one object,
-// which encoding/json would silently resolve to the last value.
-func checkKeys(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var stack []keyFrame
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("policy: catalogue: %v", strings.TrimPrefix(err.Error(), "json: "))
-		}
-		if len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].expect {
-			top := &stack[len(stack)-1]
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				stack = stack[:len(stack)-1]
-				afterValue(stack)
-				continue
-			}
-			k, _ := tok.(string)
-			if top.keys[k] {
-				return fmt.Errorf("policy: catalogue: duplicate key %q", k)
-			}
-			top.keys[k] = true
-			top.expect = false
-			continue
-		}
-		switch tok {
-		case json.Delim('{'):
-			if len(stack) >= 32 {
-				return errors.New("policy: catalogue: nested too deeply")
-			}
-			stack = append(stack, keyFrame{object: true, keys: map[string]bool{}, expect: true})
-		case json.Delim('['):
-			if len(stack) >= 32 {
-				return errors.New("policy: catalogue: nested too deeply")
-			}
-			stack = append(stack, keyFrame{})
-		case json.Delim(']'), json.Delim('}'):
-			stack = stack[:len(stack)-1]
-			afterValue(stack)
-		default:
-			afterValue(stack)
-		}
-	}
-}
-
-// keyFrame is an open object or array while checkKeys walks a document.
-type keyFrame struct {
-	object bool
-	keys   map[string]bool
-	expect bool // in an object: the next token is a key
-}
-
-// afterValue marks that a value ended: in an object, a key comes next.
-func afterValue(stack []keyFrame) {
-	if len(stack) > 0 && stack[len(stack)-1].object {
-		stack[len(stack)-1].expect = true
-	}
 }

@@ -1,11 +1,12 @@
 package policy
 
 import (
-	"bytes"
 	_ "embed"
-	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/chipledger/chipledger/events"
@@ -46,17 +47,34 @@ type Thresholds struct {
 }
 
 // DefaultThresholds returns the embedded thresholds (thresholds.json),
-// parsed on every call so that callers may modify their copy. It panics
-// only if the embedded file is broken, which a test guards.
+// parsed by [LoadThresholds] on every call so that callers may modify their
+// copy. It panics only if the embedded file is broken, which a test guards.
 func DefaultThresholds() Thresholds {
-	var t Thresholds
-	dec := json.NewDecoder(bytes.NewReader(thresholdsJSON))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&t); err != nil {
-		panic("policy: the embedded thresholds.json is broken: " + err.Error())
+	t, err := LoadThresholds(thresholdsJSON)
+	if err != nil {
+		panic("policy: the embedded thresholds.json is broken: " + strings.TrimPrefix(err.Error(), "policy: "))
 	}
-	if dec.More() {
-		panic("policy: the embedded thresholds.json is broken: trailing data")
+	return t
+}
+
+// maxThresholdsBytes bounds what LoadThresholds reads.
+const maxThresholdsBytes = 1 << 20
+
+// LoadThresholds reads a thresholds file (see thresholds.json) strictly:
+// unknown fields, duplicate keys, trailing data, a number that is missing
+// or not positive, a date that is missing or not YYYY-MM-DD, a field
+// without its source in sources, and a source for an unknown field are
+// errors ("policy: thresholds: <field>: <reason>").
+func LoadThresholds(data []byte) (Thresholds, error) {
+	if len(data) > maxThresholdsBytes {
+		return Thresholds{}, fmt.Errorf("policy: thresholds: larger than %d bytes", maxThresholdsBytes)
+	}
+	if err := checkKeys("thresholds", data, reflect.TypeFor[Thresholds]()); err != nil {
+		return Thresholds{}, err
+	}
+	var t Thresholds
+	if err := decodeStrict("thresholds", data, &t); err != nil {
+		return Thresholds{}, err
 	}
 	// Every number positive, every date valid, every field sourced.
 	v := reflect.ValueOf(t)
@@ -64,30 +82,44 @@ func DefaultThresholds() Thresholds {
 	for i := 0; i < v.NumField(); i++ {
 		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
 		known[name] = true
-		var bad bool
+		var reason string
 		switch x := v.Field(i).Interface().(type) {
 		case int:
-			bad = x <= 0
+			if x <= 0 {
+				reason = "missing or not positive"
+			}
 		case float64:
-			bad = !(x > 0)
+			if !(x > 0) || math.IsInf(x, 0) {
+				reason = "missing or not positive"
+			}
 		case events.Date:
-			bad = x.Time().IsZero()
+			if x.Time().IsZero() {
+				reason = fmt.Sprintf("%q: missing or not a date YYYY-MM-DD", string(x))
+			}
 		case string:
-			bad = x == ""
+			if err := text(name, x, true); err != nil {
+				reason = strings.TrimPrefix(err.Error(), name+" ")
+			}
 		default:
 			continue // Sources
 		}
-		if bad {
-			panic(fmt.Sprintf("policy: the embedded thresholds.json is broken: %s is missing or not positive", name))
+		if reason != "" {
+			return Thresholds{}, fmt.Errorf("policy: thresholds: %s: %s", name, reason)
 		}
-		if name != "version" && strings.TrimSpace(t.Sources[name]) == "" {
-			panic(fmt.Sprintf("policy: the embedded thresholds.json is broken: %s has no source", name))
+		if name == "version" {
+			continue
+		}
+		if strings.TrimSpace(t.Sources[name]) == "" {
+			return Thresholds{}, fmt.Errorf("policy: thresholds: %s: no source in sources", name)
 		}
 	}
-	for k := range t.Sources {
+	for _, k := range slices.Sorted(maps.Keys(t.Sources)) {
 		if !known[k] || k == "version" || k == "sources" {
-			panic("policy: the embedded thresholds.json is broken: a source for unknown field " + k)
+			return Thresholds{}, fmt.Errorf("policy: thresholds: sources.%s: a source for an unknown field", k)
+		}
+		if err := text("sources."+k, t.Sources[k], true); err != nil {
+			return Thresholds{}, fmt.Errorf("policy: thresholds: %v", err)
 		}
 	}
-	return t
+	return t, nil
 }

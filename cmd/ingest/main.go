@@ -9,6 +9,8 @@
 //	ingest head     --ledger DIR             print the head (sequence and hash)
 //	ingest run      --ledger DIR --brokers B --addr A   consume chip-events, publish chip-ledger, serve metrics and admin
 //	ingest publish  --brokers B FILE|-       the reference producer: JSON Lines to chip-events
+//	ingest activate --policy FILE | --screening FILE [--effective DATE] [--dry-run]
+//	                                         publish policy.activated.v1 / screening.activated.v1 for a file
 //	ingest quarantine list|show ID|retry ID  (--ingest URL | --ledger DIR)
 //	ingest topics   --brokers B              create the topics
 //
@@ -40,6 +42,7 @@ var commands = []cli.Command{
 	{Name: "head", Summary: "print the head of the ledger (sequence and hash)", Run: runHead},
 	{Name: "run", Summary: "consume chip-events into the ledger and publish it to chip-ledger; serve --addr", Run: runRun},
 	{Name: "publish", Summary: "publish JSON Lines events from FILE or - to chip-events (the reference producer)", Run: runPublish},
+	{Name: "activate", Summary: "activate a policy bundle (--policy FILE) or a screening list (--screening FILE): publish its activation event", Run: runActivate},
 	{Name: "quarantine", Summary: "list, show or retry quarantined input (--ingest URL or --ledger DIR)", Run: runQuarantine},
 	{Name: "topics", Summary: "create the chipledger topics if they do not exist and print their names", Run: runTopics},
 }
