@@ -290,7 +290,9 @@ func (s *Sim) r12(st *stories) {
 	n := 3 + b.r.intn(2)
 	for i := 0; i < n; i++ {
 		t := b.at(2025, 1, 6, 0) + int64(i)*40*day + int64(b.r.intn(int(5*day)))
-		l := b.make(b.model(b.pick("H100-SXM5-80GB", "B200-SXM-192GB")), b.oem(b.pick("P-SUPERMICRO", "P-DELL")), 8+b.r.intn(5), t-30*day)
+		// 12 to 16 servers a lot: three lots already hold more chips (288)
+		// than the 256 declared.
+		l := b.make(b.model(b.pick("H100-SXM5-80GB", "B200-SXM-192GB")), b.oem(b.pick("P-SUPERMICRO", "P-DELL")), 12+b.r.intn(5), t-30*day)
 		b.deliver(l, p, dc, t, mv{}, nil)
 		b.flag(nil, l)
 	}
