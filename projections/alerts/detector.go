@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/chipledger/chipledger/events"
@@ -36,11 +37,14 @@ type Problem struct {
 	Error string `json:"error"`
 }
 
-// Detector holds the alert projection. It is not safe for concurrent use;
-// the caller serialises Evaluate and the queries (the replica guards it
-// with its projection lock).
+// Detector holds the alert projection. Queries (Alerts, Alert, Stats) may
+// run concurrently with each other and with Evaluate; Evaluate calls are
+// serialised. Evaluate reads the projection: the caller keeps Apply out
+// while it runs (the replica holds its read lock).
 type Detector struct {
 	opts Options
+	eval sync.Mutex   // serialises Evaluate
+	mu   sync.RWMutex // guards alerts, seq, problems, policies and lists for the queries
 
 	alerts   map[string]*Alert              // every alert ever raised, by id
 	unitWant map[events.UnitID][]finding // the unit rules' findings on each unit at its last evaluation
@@ -90,6 +94,8 @@ type Stats struct {
 
 // Stats returns counts and the reference documents in use.
 func (d *Detector) Stats() Stats {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	s := Stats{Seq: d.seq, ByRule: map[string]int{}, Problems: slices.Clone(d.problems)}
 	for _, a := range d.alerts {
 		if a.State == StateWithdrawn {
@@ -110,6 +116,8 @@ func (d *Detector) Stats() Stats {
 
 // Alerts returns the alerts matching f, highest case severity first.
 func (d *Detector) Alerts(f Filter) []Alert {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	var out []Alert
 	for _, a := range d.alerts {
 		if f.Match(a) {
@@ -122,6 +130,8 @@ func (d *Detector) Alerts(f Filter) []Alert {
 
 // Alert returns one alert by id.
 func (d *Detector) Alert(id string) (Alert, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	a, ok := d.alerts[id]
 	if !ok {
 		return Alert{}, fmt.Errorf("%w: alert %s", ErrNotFound, id)
@@ -145,6 +155,8 @@ func clone(a *Alert) Alert {
 // moved by SweepEvery, and the aggregate rules always. It returns the
 // number of units judged.
 func (d *Detector) Evaluate(p *projections.Projection, src projections.Source) (int, error) {
+	d.eval.Lock()
+	defer d.eval.Unlock()
 	ch := p.TakeChanges()
 	now := p.Now()
 	if !d.opts.AsOf.IsZero() {
@@ -152,7 +164,9 @@ func (d *Detector) Evaluate(p *projections.Projection, src projections.Source) (
 	}
 	full := !d.evaluated || ch.Reference || now.Sub(d.swept) >= d.opts.SweepEvery || now.Before(d.swept)
 	if ch.Reference || !d.evaluated {
+		d.mu.Lock()
 		d.loadReference(p)
+		d.mu.Unlock()
 	}
 	j := newJudge(d, p, newCache(src), now)
 	var units []events.UnitID
@@ -191,8 +205,11 @@ func (d *Detector) Evaluate(p *projections.Projection, src projections.Source) (
 			d.contribs[u] = c
 		}
 	}
-	d.reconcile(j, j.aggregate(), p.Seq())
+	agg := j.aggregate()
+	d.mu.Lock()
+	d.reconcile(j, agg, p.Seq())
 	d.seq, d.evaluated = p.Seq(), true
+	d.mu.Unlock()
 	if full {
 		d.swept = now
 	}
@@ -286,14 +303,15 @@ func (d *Detector) reconcile(j *judge, agg map[subject][]finding, seq uint64) {
 	// Case severity: two or more rules on one subject raise it.
 	rules := map[string]map[string]bool{}
 	for _, a := range want {
-		if rules[a.Subject] == nil {
-			rules[a.Subject] = map[string]bool{}
+		k := a.SubjectKind + "\x00" + a.Subject
+		if rules[k] == nil {
+			rules[k] = map[string]bool{}
 		}
-		rules[a.Subject][a.Rule] = true
+		rules[k][a.Rule] = true
 	}
 	for id, w := range want {
 		cs := w.Severity
-		if len(rules[w.Subject]) >= 2 {
+		if len(rules[w.SubjectKind+"\x00"+w.Subject]) >= 2 {
 			cs = raise(cs)
 		}
 		a, ok := d.alerts[id]
