@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -88,7 +89,14 @@ func unitIDs(p *projections.Projection) []string {
 // simulator's truth: every expected rule found on every scenario subject,
 // and at most 0.5% of the benign units with a high or critical alert.
 func TestSimulatedWorld(t *testing.T) {
-	w := simulated(t, 2000, 7)
+	chips, seed := 2000, int64(7)
+	if v := os.Getenv("ALERTS_WORLD_CHIPS"); v != "" { // a larger world, e.g. the 100,000-chip measurement
+		chips, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("ALERTS_WORLD_SEED"); v != "" {
+		seed, _ = strconv.ParseInt(v, 10, 64)
+	}
+	w := simulated(t, chips, seed)
 	d := alerts.New(alerts.Options{})
 	_, err := d.Evaluate(w.p, w.src)
 	require.NoError(t, err)
