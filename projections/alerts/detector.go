@@ -46,11 +46,11 @@ type Detector struct {
 	eval sync.Mutex   // serialises Evaluate
 	mu   sync.RWMutex // guards alerts, seq, problems, policies and lists for the queries
 
-	alerts   map[string]*Alert              // every alert ever raised, by id
-	unitWant map[events.UnitID][]finding // the unit rules' findings on each unit at its last evaluation
-	contribs map[events.UnitID]*contrib      // each unit's part of the aggregate rules
-	seq      uint64                         // the projection sequence last evaluated
-	swept    time.Time                      // "now" at the last full sweep
+	alerts    map[string]*Alert           // every alert ever raised, by id
+	unitWant  map[events.UnitID][]finding // the unit rules' findings on each unit at its last evaluation
+	contribs  map[events.UnitID]*contrib  // each unit's part of the aggregate rules
+	seq       uint64                      // the projection sequence last evaluated
+	swept     time.Time                   // "now" at the last full sweep
 	evaluated bool
 
 	docs     map[string]any // digest -> *policy.Bundle or *screening.List (loaded once)

@@ -108,15 +108,17 @@ func (s *story) server(sys, model string, chips ...string) {
 
 type shipOpt func(*events.Shipped)
 
-func licence(n string) shipOpt   { return func(b *events.Shipped) { b.Licence, b.LicenceException = n, "" } }
+func licence(n string) shipOpt {
+	return func(b *events.Shipped) { b.Licence, b.LicenceException = n, "" }
+}
 func exception(e string) shipOpt { return func(b *events.Shipped) { b.LicenceException = e } }
 func endUser(p string) shipOpt   { return func(b *events.Shipped) { b.DeclaredEndUser = p } }
 func goods(d, eccn string) shipOpt {
 	return func(b *events.Shipped) { b.GoodsDescription, b.DeclaredECCN = d, eccn }
 }
-func via(c ...string) shipOpt    { return func(b *events.Shipped) { b.Via = c } }
-func payer(p string) shipOpt     { return func(b *events.Shipped) { b.Transaction.Payer = p } }
-func permit(p string) shipOpt    { return func(b *events.Shipped) { b.MalaysiaPermit = p } }
+func via(c ...string) shipOpt { return func(b *events.Shipped) { b.Via = c } }
+func payer(p string) shipOpt  { return func(b *events.Shipped) { b.Transaction.Payer = p } }
+func permit(p string) shipOpt { return func(b *events.Shipped) { b.MalaysiaPermit = p } }
 
 func (s *story) ship(when, unit, fromParty, fromCountry, toParty, toSite, toCountry string, opts ...shipOpt) {
 	b := &events.Shipped{Units: []events.UnitID{events.UnitID(unit)}, From: events.Place{Party: fromParty, Country: fromCountry},
