@@ -1,12 +1,23 @@
 // Package policy holds chipledger's versioned reference data about what
-// export controls cover, starting with the chip catalogue: per chip model
-// its total processing performance (TPP), die area, performance density,
-// ECCN and H100-equivalents, and per system model (servers, boards) its
-// ECCN. Every fact carries its source, so a disputed figure is corrected in
-// the data file, not in code.
+// export controls cover, each fact with its source, so that a disputed
+// figure is corrected in a data file, not in code:
 //
-// The catalogue in force is embedded (catalogue.json) and returned by
-// [Default]; [LoadCatalogue] reads another version strictly.
+//   - the chip catalogue (catalogue.json, [Default], [LoadCatalogue]): per
+//     chip model its total processing performance (TPP), die area,
+//     performance density, ECCN and H100-equivalents, and per system model
+//     (servers, boards) its ECCN;
+//   - the controls (controls.json, [DefaultControls], [LoadControls]):
+//     country groups with dated memberships, Hong Kong as China, the
+//     licence requirements of the advanced-computing rules, the 2026 China
+//     case-by-case regime, licence exceptions, transshipment hubs,
+//     Malaysia's permit rule, the rescinded AI diffusion framework and the
+//     versions of ECCN 3A090;
+//   - the red-flag thresholds (thresholds.json, [DefaultThresholds],
+//     [LoadThresholds]);
+//   - the bundle of all three, the one policy document activated in the
+//     ledger ([DefaultBundle], [DefaultBundleJSON], [LoadBundle]).
+//
+// See docs/policy.md.
 package policy
 
 import (
