@@ -1,13 +1,17 @@
 package httpapi
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chipledger/chipledger/events"
 	"github.com/chipledger/chipledger/projections"
+	"github.com/chipledger/chipledger/projections/alerts"
 	"github.com/chipledger/chipledger/replica"
 )
 
@@ -41,6 +45,9 @@ type Page[T any] struct {
 //	GET /api/v1/entries/{seq}             a ledger entry with everything needed to recompute its hash
 //	GET /api/v1/holdings/{by}/{id}        by = party, site or country
 //	GET /api/v1/dump                      canonical dump (?coordinates=0 leaves out sequences and hashes)
+//	GET /api/v1/alerts                    alerts (?severity=&rule=&country=&since=&state=&subject=&offset=&limit=): AlertList
+//	GET /api/v1/alerts/{id}               one alert with its evidence and citations (the id URL-escaped)
+//	GET /api/v1/detection                 the detector's counts and the policy and screening documents in use
 //	GET /head, /healthz, /readyz, /metrics
 //
 // Errors are {"error":{"code":"...","message":"..."}}: 400 for bad
@@ -86,7 +93,7 @@ func Query(r *replica.Replica, opts QueryOptions) http.Handler {
 		if opts.Status != nil {
 			extra = opts.Status()
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"replica": r.Stats(), "head": r.Head().Seq, "status": extra})
+		writeJSON(w, http.StatusOK, map[string]any{"replica": r.Stats(), "head": r.Head().Seq, "detection": r.DetectionStatus(), "status": extra})
 		return nil
 	}))
 	mux.HandleFunc("GET /api/v1/units/{id}", read(func(w http.ResponseWriter, req *http.Request) error {
@@ -168,7 +175,81 @@ func Query(r *replica.Replica, opts QueryOptions) http.Handler {
 			return p.Dump(src, w, coords)
 		})
 	}))
+	mux.HandleFunc("GET /api/v1/alerts", read(func(w http.ResponseWriter, req *http.Request) error {
+		f, err := AlertFilter(req.URL.Query())
+		if err != nil {
+			return err
+		}
+		offset, limit, err := pageParams(req)
+		if err != nil {
+			return err
+		}
+		st := r.AlertStats()
+		p := page(r.Alerts(f), offset, limit)
+		writeJSON(w, http.StatusOK, AlertList{Alerts: p.Items, Total: p.Total, Next: p.Next, Detection: st})
+		return nil
+	}))
+	mux.HandleFunc("GET /api/v1/alerts/{id}", read(func(w http.ResponseWriter, req *http.Request) error {
+		a, err := r.Alert(req.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, a)
+		return nil
+	}))
+	mux.HandleFunc("GET /api/v1/detection", read(func(w http.ResponseWriter, _ *http.Request) error {
+		writeJSON(w, http.StatusOK, r.AlertStats())
+		return nil
+	}))
 	return mux
+}
+
+// AlertList is one page of alerts, with the detector's state.
+type AlertList struct {
+	Alerts []alerts.Alert `json:"alerts"`
+	Total  int            `json:"total"` // alerts matching the filter, on every page
+	// Next is the offset of the next page, absent on the last page.
+	Next      *int         `json:"next,omitempty"`
+	Detection alerts.Stats `json:"detection"`
+}
+
+// AlertFilter reads an alert filter from query parameters: severity (at
+// least: info, medium, high, critical), rule, country, since (the first
+// triggering event on or after: YYYY-MM-DD or RFC 3339), state (open,
+// withdrawn; empty or "all": every state) and subject. An unknown severity
+// or state or a bad date is a 400.
+func AlertFilter(q url.Values) (alerts.Filter, error) {
+	f := alerts.Filter{Severity: q.Get("severity"), Rule: q.Get("rule"), Country: q.Get("country"), Subject: q.Get("subject"), State: q.Get("state")}
+	if f.Severity != "" && alerts.SeverityRank(f.Severity) < 0 {
+		return f, badRequest(fmt.Sprintf("severity %q: want info, medium, high or critical", f.Severity))
+	}
+	switch f.State {
+	case "", alerts.StateOpen, alerts.StateWithdrawn:
+	case "all":
+		f.State = ""
+	default:
+		return f, badRequest(fmt.Sprintf("state %q: want open, withdrawn or all", f.State))
+	}
+	if v := q.Get("since"); v != "" {
+		t, err := ParseTime(v)
+		if err != nil {
+			return f, badRequest("since: " + err.Error())
+		}
+		f.Since = t
+	}
+	return f, nil
+}
+
+// ParseTime reads a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 time.
+func ParseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q: want YYYY-MM-DD or an RFC 3339 time", s)
+	}
+	return t, nil
 }
 
 // ResolveUnit parses a unit id; a bare serial is looked up as a chip, a

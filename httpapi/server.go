@@ -17,6 +17,7 @@ import (
 
 	"github.com/chipledger/chipledger/ledger"
 	"github.com/chipledger/chipledger/projections"
+	"github.com/chipledger/chipledger/projections/alerts"
 )
 
 // Listen opens a TCP listener (":0" picks a free port).
@@ -59,7 +60,7 @@ func errorStatus(err error) (int, string) {
 	switch {
 	case errors.As(err, &se):
 		return se.status, se.msg
-	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, projections.ErrNotFound):
+	case errors.Is(err, ledger.ErrNotFound), errors.Is(err, projections.ErrNotFound), errors.Is(err, alerts.ErrNotFound):
 		return http.StatusNotFound, "not found"
 	case errors.Is(err, ledger.ErrClosed):
 		return http.StatusServiceUnavailable, "ledger closed"

@@ -7,6 +7,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -124,6 +125,15 @@ type Query struct {
 	applied prometheus.Gauge
 	broken  prometheus.Gauge
 	lag     prometheus.Gauge
+
+	detectSeq       prometheus.Gauge
+	detectSeconds   prometheus.Histogram
+	detectUnits     prometheus.Counter
+	detectErrors    prometheus.Counter
+	alertsOpen      *prometheus.GaugeVec
+	alertsMu        sync.Mutex
+	alertsRules     map[string]bool // rules ever reported, kept at 0 when none is open
+	alertsWithdrawn prometheus.Gauge
 }
 
 // NewQuery registers the replica metrics in r.
@@ -135,9 +145,51 @@ func NewQuery(r *Registry) *Query {
 			Name: "chipledger_replica_broken_sequence", Help: "Sequence at which the replica found the chain broken (0: none)."}),
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "chipledger_replica_lag", Help: "Records on chip-ledger not yet applied."}),
+		detectSeq: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chipledger_detection_sequence", Help: "Ledger sequence the alerts were last evaluated at."}),
+		detectSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "chipledger_detection_evaluation_seconds", Help: "Time to bring the alerts up to date with the applied entries.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 14)}),
+		detectUnits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chipledger_detection_units_judged_total", Help: "Units (chips and systems) judged by the detection rules."}),
+		detectErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "chipledger_detection_errors_total", Help: "Evaluations that failed (the detector is rebuilt and retried)."}),
+		alertsOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "chipledger_alerts_open", Help: "Open alerts, by rule."}, []string{"rule"}),
+		alertsWithdrawn: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chipledger_alerts_withdrawn", Help: "Alerts withdrawn (their evidence no longer holds)."}),
+		alertsRules: map[string]bool{},
 	}
-	r.reg.MustRegister(m.applied, m.broken, m.lag)
+	r.reg.MustRegister(m.applied, m.broken, m.lag, m.detectSeq, m.detectSeconds, m.detectUnits, m.detectErrors, m.alertsOpen, m.alertsWithdrawn)
 	return m
+}
+
+// Detected records one evaluation of the alerts: the sequence evaluated,
+// the units judged, how long it took, the open alerts by rule and the
+// withdrawn ones. A rule with no open alert left is reported as 0.
+func (m *Query) Detected(seq uint64, units int, took time.Duration, openByRule map[string]int, withdrawn int) {
+	if m == nil {
+		return
+	}
+	m.detectSeq.Set(float64(seq))
+	m.detectUnits.Add(float64(units))
+	m.detectSeconds.Observe(took.Seconds())
+	m.alertsWithdrawn.Set(float64(withdrawn))
+	m.alertsMu.Lock()
+	defer m.alertsMu.Unlock()
+	for rule := range openByRule {
+		m.alertsRules[rule] = true
+	}
+	for rule := range m.alertsRules {
+		m.alertsOpen.WithLabelValues(rule).Set(float64(openByRule[rule]))
+	}
+}
+
+// DetectionError counts a failed evaluation.
+func (m *Query) DetectionError() {
+	if m != nil {
+		m.detectErrors.Inc()
+	}
 }
 
 // Applied records the applied head.

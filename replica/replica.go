@@ -23,6 +23,7 @@ import (
 	"github.com/chipledger/chipledger/metrics"
 	"github.com/chipledger/chipledger/policy"
 	"github.com/chipledger/chipledger/projections"
+	"github.com/chipledger/chipledger/projections/alerts"
 )
 
 // ErrBroken is wrapped by Apply once the replica has met a break.
@@ -38,6 +39,10 @@ type Options struct {
 	// CacheSize is the block cache of the replica's store; 0 means 256 MiB.
 	// Custody-chain queries read dozens of entries each, at random.
 	CacheSize int64
+	// Detect configures the replica's detector (the alerts): Resolve finds
+	// the policy and screening documents the ledger names but does not
+	// carry (replica.NewReference(dir).Content).
+	Detect alerts.Options
 }
 
 // snapshotKey is where the projection snapshot lives in the mirror's meta
@@ -57,6 +62,19 @@ type Replica struct {
 	skipped   uint64 // entries whose event this version cannot project
 	repeats   uint64
 	feedStart time.Time
+
+	// applied is signalled (without blocking) when Apply applied entries:
+	// RunDetection evaluates the alerts again.
+	applied chan struct{}
+	// detRun serialises evaluations: Evaluate takes the projection's
+	// changes, so two detectors must never evaluate it at once.
+	detRun sync.Mutex
+	detMu  sync.Mutex // guards det and the fields below
+	det    *alerts.Detector
+	detSt  DetectionStatus
+	// rebuild: the last evaluation failed after taking the projection's
+	// changes; the next one judges everything with a fresh detector.
+	rebuild bool
 }
 
 // Open opens (or creates) a replica's store in dir, restores the last
@@ -80,7 +98,8 @@ func Open(dir string, opts Options) (*Replica, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Replica{store: store, opts: opts, log: log, proj: projections.New(opts.Catalogue)}
+	r := &Replica{store: store, opts: opts, log: log, proj: projections.New(opts.Catalogue),
+		applied: make(chan struct{}, 1), det: alerts.New(opts.Detect)}
 	if err := r.restore(); err != nil {
 		_ = store.Close()
 		return nil, err
@@ -240,6 +259,12 @@ func (r *Replica) Apply(entries []ledger.Entry, offset *ledger.Offset) error {
 		r.snapSeq = r.proj.Seq()
 	}
 	r.opts.Metrics.Applied(r.store.Head().Seq)
+	if len(fresh) > 0 {
+		select {
+		case r.applied <- struct{}{}:
+		default: // already signalled
+		}
+	}
 	return brk
 }
 

@@ -7,16 +7,21 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chipledger/chipledger/config"
 	"github.com/chipledger/chipledger/httpapi"
 	"github.com/chipledger/chipledger/ledger"
+	"github.com/chipledger/chipledger/metrics"
 	"github.com/chipledger/chipledger/projections"
+	"github.com/chipledger/chipledger/projections/alerts"
 	"github.com/chipledger/chipledger/replica"
 )
 
@@ -30,6 +35,10 @@ type backend interface {
 	holdings(ctx context.Context, by, id string) (projections.Holdings, error)
 	head(ctx context.Context) (headView, error)
 	dump(ctx context.Context, w io.Writer, coordinates bool) error
+	// alerts returns every alert matching the filter q (the query
+	// parameters of GET /api/v1/alerts, checked by httpapi.AlertFilter).
+	alerts(ctx context.Context, q url.Values) (httpapi.AlertList, error)
+	alert(ctx context.Context, id string) (alerts.Alert, error)
 	close() error
 }
 
@@ -54,7 +63,7 @@ func openBackend(ctx context.Context, cfg *config.Config, log *slog.Logger) (bac
 	case cfg.Server != "":
 		return &remote{base: strings.TrimRight(cfg.Server, "/"), token: cfg.Token, client: &http.Client{Timeout: time.Minute}}, nil
 	case cfg.Ledger != "":
-		r, err := offlineReplica(ctx, cfg, log)
+		r, err := offlineReplica(ctx, cfg, log, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -64,8 +73,9 @@ func openBackend(ctx context.Context, cfg *config.Config, log *slog.Logger) (bac
 }
 
 // offlineReplica brings the replica in the state directory up to the
-// ledger's head and returns it; the ledger is closed again at once.
-func offlineReplica(ctx context.Context, cfg *config.Config, log *slog.Logger) (*replica.Replica, error) {
+// ledger's head and returns it; the ledger is closed again at once. qm may
+// be nil.
+func offlineReplica(ctx context.Context, cfg *config.Config, log *slog.Logger, qm *metrics.Query) (*replica.Replica, error) {
 	src, err := ledger.Open(cfg.Ledger, &ledger.Options{Logger: log})
 	if err != nil {
 		if errors.Is(err, ledger.ErrLocked) {
@@ -74,7 +84,7 @@ func offlineReplica(ctx context.Context, cfg *config.Config, log *slog.Logger) (
 		return nil, err
 	}
 	defer src.Close()
-	r, err := replica.Open(stateDir(cfg), replica.Options{Logger: log})
+	r, err := replica.Open(stateDir(cfg), replica.Options{Logger: log, Metrics: qm, Detect: detectOptions(cfg)})
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +95,46 @@ func offlineReplica(ctx context.Context, cfg *config.Config, log *slog.Logger) (
 	return r, nil
 }
 
-type local struct{ r *replica.Replica }
+// detectOptions configure a replica's detector: documents the ledger names
+// but does not carry are found under --reference DIR.
+func detectOptions(cfg *config.Config) alerts.Options {
+	return alerts.Options{Resolve: replica.NewReference(cfg.Reference).Content}
+}
+
+type local struct {
+	r *replica.Replica
+	// The alerts are evaluated once, by the first command that needs them:
+	// a chain or a unit does not wait for detection.
+	detectOnce sync.Once
+	detectErr  error
+}
+
+func (l *local) detect() error {
+	l.detectOnce.Do(func() { _, l.detectErr = l.r.Detect() })
+	return l.detectErr
+}
+
+func (l *local) alerts(_ context.Context, q url.Values) (httpapi.AlertList, error) {
+	f, err := httpapi.AlertFilter(q)
+	if err != nil {
+		return httpapi.AlertList{}, err
+	}
+	if err := l.detect(); err != nil {
+		return httpapi.AlertList{}, err
+	}
+	as := l.r.Alerts(f)
+	if as == nil {
+		as = []alerts.Alert{}
+	}
+	return httpapi.AlertList{Alerts: as, Total: len(as), Detection: l.r.AlertStats()}, nil
+}
+
+func (l *local) alert(_ context.Context, id string) (alerts.Alert, error) {
+	if err := l.detect(); err != nil {
+		return alerts.Alert{}, err
+	}
+	return l.r.Alert(id)
+}
 
 func (l *local) unit(_ context.Context, id string) (st projections.UnitState, err error) {
 	err = l.r.View(func(p *projections.Projection, src projections.Source) error {
@@ -242,6 +291,34 @@ func (r *remote) dump(ctx context.Context, w io.Writer, coordinates bool) error 
 	defer resp.Body.Close()
 	_, err = io.Copy(w, resp.Body)
 	return err
+}
+
+func (r *remote) alerts(ctx context.Context, q url.Values) (httpapi.AlertList, error) {
+	var all httpapi.AlertList
+	all.Alerts = []alerts.Alert{}
+	q = maps.Clone(q)
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("limit", "1000")
+	next := 0
+	for {
+		q.Set("offset", strconv.Itoa(next))
+		var p httpapi.AlertList
+		if err := r.get(ctx, "/api/v1/alerts?"+q.Encode(), &p); err != nil {
+			return httpapi.AlertList{}, err
+		}
+		all.Alerts = append(all.Alerts, p.Alerts...)
+		all.Total, all.Detection = p.Total, p.Detection
+		if p.Next == nil {
+			return all, nil
+		}
+		next = *p.Next
+	}
+}
+
+func (r *remote) alert(ctx context.Context, id string) (a alerts.Alert, err error) {
+	return a, r.get(ctx, "/api/v1/alerts/"+url.PathEscape(id), &a)
 }
 
 func (r *remote) close() error { return nil }

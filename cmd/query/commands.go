@@ -21,11 +21,13 @@ import (
 	"github.com/chipledger/chipledger/ledger"
 	"github.com/chipledger/chipledger/metrics"
 	"github.com/chipledger/chipledger/projections"
+	"github.com/chipledger/chipledger/projections/alerts"
 	"github.com/chipledger/chipledger/replica"
 )
 
-// readFlags are the flags of every read command.
-const readFlags = config.Ledger | config.State | config.Server | config.Token | config.Format
+// readFlags are the flags of every read command (--reference is used
+// offline, where the replica's detector runs here).
+const readFlags = config.Ledger | config.State | config.Server | config.Token | config.Format | config.Reference
 
 // withBackend parses a read command with want positional arguments and
 // runs fn with the backend.
@@ -47,7 +49,7 @@ func withBackend(ctx context.Context, env *cli.Env, name, argsUsage string, want
 	if cerr := b.close(); err == nil {
 		err = cerr
 	}
-	if errors.Is(err, errNotFound) || errors.Is(err, projections.ErrNotFound) || errors.Is(err, ledger.ErrNotFound) {
+	if errors.Is(err, errNotFound) || errors.Is(err, projections.ErrNotFound) || errors.Is(err, ledger.ErrNotFound) || errors.Is(err, alerts.ErrNotFound) {
 		return fmt.Errorf("%s: not found", strings.Join(fs.Args(), " "))
 	}
 	return err
@@ -255,7 +257,7 @@ func runVerify(ctx context.Context, env *cli.Env, args []string) error {
 
 func runServe(ctx context.Context, env *cli.Env, args []string) error {
 	var name string
-	cfg, fs, err := env.Parse("serve", "", config.Ledger|config.State|config.Brokers|config.TopicPrefix|config.Addr|config.Token, -1, args, func(fs *flag.FlagSet) {
+	cfg, fs, err := env.Parse("serve", "", config.Ledger|config.State|config.Brokers|config.TopicPrefix|config.Addr|config.Token|config.Reference, -1, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "replica", "replica", "this replica's name, in logs")
 	})
 	if err != nil {
@@ -275,9 +277,9 @@ func runServe(ctx context.Context, env *cli.Env, args []string) error {
 		if cfg.State == "" {
 			return errors.New("--state DIR is required to follow chip-ledger (or give --ledger DIR)")
 		}
-		r, err = replica.Open(cfg.State, replica.Options{Logger: log, Metrics: qm})
+		r, err = replica.Open(cfg.State, replica.Options{Logger: log, Metrics: qm, Detect: detectOptions(cfg)})
 	} else {
-		r, err = offlineReplica(ctx, cfg, log)
+		r, err = offlineReplica(ctx, cfg, log, qm)
 	}
 	if err != nil {
 		return err
@@ -316,6 +318,7 @@ func runServe(ctx context.Context, env *cli.Env, args []string) error {
 			Status: func() any { return map[string]any{"lag": lag.Load(), "follow": follow} },
 		}), log)
 	})
+	g.Go(func() error { return r.RunDetection(gctx, time.Second) })
 	if follow {
 		brokers := cfg.BrokerList()
 		g.Go(func() error { return r.Follow(gctx, brokers, topic) })

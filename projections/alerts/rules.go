@@ -510,6 +510,10 @@ func r8(j *judge, v *view) []finding {
 			inst = i
 		case events.TypeShipped, events.TypeReturned, events.TypeDestroyed, events.TypeReportedLost:
 			inst = -1
+		case events.TypeAssembled, events.TypePacked:
+			if v.recs[i].Direct && len(v.recs[i].Event.Subjects()) > 0 && v.recs[i].Event.Subjects()[0] != v.id {
+				inst = -1 // put into another container: R10 says what that means
+			}
 		}
 	}
 	if inst < 0 {
