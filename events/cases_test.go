@@ -214,4 +214,7 @@ var missingCases = map[string]struct{ key, field string }{
 	events.TypePolicyActivated:      {"digest", "body.digest"},
 	events.TypeScreeningActivated:   {"source", "body.source"},
 	events.TypeLabTestRecorded:      {"result", "body.result"},
+	events.TypeAlertAcknowledged:    {"investigator", "body.investigator"},
+	events.TypeAlertDismissed:       {"reason", "body.reason"},
+	events.TypeAlertEscalated:       {"alert", "body.alert"},
 }

@@ -71,6 +71,9 @@ var registry = map[string]registration{
 	TypePolicyActivated:      {new: func() Body { return new(PolicyActivated) }},
 	TypeScreeningActivated:   {new: func() Body { return new(ScreeningActivated) }},
 	TypeLabTestRecorded:      {new: func() Body { return new(LabTestRecorded) }},
+	TypeAlertAcknowledged:    {new: func() Body { return new(AlertAcknowledged) }},
+	TypeAlertDismissed:       {new: func() Body { return new(AlertDismissed) }},
+	TypeAlertEscalated:       {new: func() Body { return new(AlertEscalated) }},
 }
 
 func init() {

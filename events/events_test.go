@@ -366,6 +366,9 @@ func TestSubjectsAndPrimary(t *testing.T) {
 		{events.TypeCorrected, nil, "event:" + byType[events.TypeInstalled].ID},
 		{events.TypePolicyActivated, nil, "policy:ear-advanced-computing"},
 		{events.TypeScreeningActivated, nil, "screening:us-csl"},
+		{events.TypeAlertAcknowledged, nil, "alert:" + byType[events.TypeAlertAcknowledged].Body.(*events.AlertAcknowledged).Alert},
+		{events.TypeAlertDismissed, nil, "alert:" + byType[events.TypeAlertDismissed].Body.(*events.AlertDismissed).Alert},
+		{events.TypeAlertEscalated, nil, "alert:" + byType[events.TypeAlertEscalated].Body.(*events.AlertEscalated).Alert},
 	}
 	require.Len(t, tests, len(events.Types()), "one case per type")
 	for _, tc := range tests {
@@ -395,7 +398,7 @@ func TestSubjectsAndPrimary(t *testing.T) {
 
 func TestTypesAndNewBody(t *testing.T) {
 	types := events.Types()
-	assert.Len(t, types, 23)
+	assert.Len(t, types, 26)
 	assert.True(t, slices.IsSorted(types), "sorted: %v", types)
 	for _, typ := range types {
 		assert.Regexp(t, `^[a-z_]+\.[a-z_]+\.v1$`, typ)

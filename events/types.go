@@ -31,6 +31,9 @@ const (
 	TypePolicyActivated      = "policy.activated.v1"
 	TypeScreeningActivated   = "screening.activated.v1"
 	TypeLabTestRecorded      = "lab.test_recorded.v1"
+	TypeAlertAcknowledged    = "alert.acknowledged.v1"
+	TypeAlertDismissed       = "alert.dismissed.v1"
+	TypeAlertEscalated       = "alert.escalated.v1"
 )
 
 // Party types (PartyInfo.Types).
@@ -713,3 +716,51 @@ func (b *LabTestRecorded) Validate() error {
 	c.ref("licence", b.Licence, optional)
 	return c.result()
 }
+
+// Triage is an investigator's decision on an alert: a fact in the ledger,
+// attributable to the person, never a mutable flag. The query API fills
+// Investigator from the token that authenticated the request.
+type Triage struct {
+	Alert        string `json:"alert"`            // alert id: rule:subject:first triggering event id
+	Investigator string `json:"investigator"`     // the investigator's name
+	Reason       string `json:"reason,omitempty"` // why; required for a dismissal
+}
+
+func (t *Triage) validate(reasonNeeded bool) error {
+	var c checker
+	c.text("alert", t.Alert, required, MaxStringBytes)
+	c.text("investigator", t.Investigator, required, MaxStringBytes)
+	n := optional
+	if reasonNeeded {
+		n = required
+	}
+	c.text("reason", t.Reason, n, MaxStringBytes)
+	return c.result()
+}
+
+// AlertAcknowledged (alert.acknowledged.v1): an investigator has seen the
+// alert and is working on it. Key: alert:<alert>.
+type AlertAcknowledged struct{ Triage }
+
+func (b *AlertAcknowledged) Type() string       { return TypeAlertAcknowledged }
+func (b *AlertAcknowledged) Subjects() []UnitID { return nil }
+func (b *AlertAcknowledged) key() string        { return "alert:" + b.Alert }
+func (b *AlertAcknowledged) Validate() error    { return b.validate(false) }
+
+// AlertDismissed (alert.dismissed.v1): an investigator found the alert
+// unfounded, with a reason. Key: alert:<alert>.
+type AlertDismissed struct{ Triage }
+
+func (b *AlertDismissed) Type() string       { return TypeAlertDismissed }
+func (b *AlertDismissed) Subjects() []UnitID { return nil }
+func (b *AlertDismissed) key() string        { return "alert:" + b.Alert }
+func (b *AlertDismissed) Validate() error    { return b.validate(true) }
+
+// AlertEscalated (alert.escalated.v1): an investigator escalated the
+// alert (to a case, to enforcement). Key: alert:<alert>.
+type AlertEscalated struct{ Triage }
+
+func (b *AlertEscalated) Type() string       { return TypeAlertEscalated }
+func (b *AlertEscalated) Subjects() []UnitID { return nil }
+func (b *AlertEscalated) key() string        { return "alert:" + b.Alert }
+func (b *AlertEscalated) Validate() error    { return b.validate(false) }
