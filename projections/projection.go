@@ -163,8 +163,9 @@ type Projection struct {
 
 	gen uint32 // stamp generation for unitRec.stamp
 
-	touched     map[uint32]struct{} // units whose chain changed since the last TakeChanges
-	refsChanged bool                // reference data changed since the last TakeChanges
+	touched       map[uint32]struct{} // units whose chain changed since the last TakeChanges
+	refsChanged   bool                // reference data changed since the last TakeChanges
+	triageChanged bool                // an alert decision arrived since the last TakeChanges
 }
 
 // New returns an empty projection that reads chip figures from cat (nil:
@@ -196,6 +197,7 @@ func (p *Projection) reset() {
 	p.gen = 0
 	p.touched = make(map[uint32]struct{})
 	p.refsChanged = false
+	p.triageChanged = false
 }
 
 // Changes are what Apply changed since the last TakeChanges: the units
@@ -206,25 +208,27 @@ func (p *Projection) reset() {
 type Changes struct {
 	Units     []events.UnitID // sorted
 	Reference bool
+	Triage    bool // an investigator's decision on an alert arrived
 }
 
 // TakeChanges returns the changes since the last call and forgets them.
 func (p *Projection) TakeChanges() Changes {
-	c := Changes{Reference: p.refsChanged}
+	c := Changes{Reference: p.refsChanged, Triage: p.triageChanged}
 	c.Units = make([]events.UnitID, 0, len(p.touched))
 	for u := range p.touched {
 		c.Units = append(c.Units, p.units[u].id)
 	}
 	slices.Sort(c.Units)
 	clear(p.touched)
-	p.refsChanged = false
+	p.refsChanged, p.triageChanged = false, false
 	return c
 }
 
 // Seq returns the sequence of the last entry applied (0 before any).
 func (p *Projection) Seq() uint64 { return p.seq }
 
-// Now returns the latest occurred_at of every event applied: the
+// Now returns the latest occurred_at of every event applied (decisions on
+// alerts aside, see Apply): the
 // projection's clock, which comes from the ledger, never the wall clock.
 func (p *Projection) Now() time.Time { return p.now }
 
@@ -242,7 +246,10 @@ func (p *Projection) Apply(e Entry) error {
 	if ev.Body == nil {
 		return nil
 	}
-	if ev.OccurredAt.After(p.now) {
+	if ev.OccurredAt.After(p.now) && !isTriage(ev.Body) {
+		// A decision on an alert is stamped by the investigator's clock: it
+		// says nothing about where chips are, so it does not move the
+		// clock the time-based rules measure against.
 		p.now = ev.OccurredAt
 	}
 	if c, ok := ev.Body.(*events.Corrected); ok {

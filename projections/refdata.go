@@ -31,6 +31,7 @@ const (
 	rRevocation
 	rPolicy
 	rScreening
+	rTriage
 )
 
 type refKey struct {
@@ -41,7 +42,16 @@ type refKey struct {
 func isRefType(b events.Body) bool {
 	switch b.(type) {
 	case *events.PartyRegistered, *events.PartyUpdated, *events.SiteRegistered, *events.LicenceGranted,
-		*events.LicenceRevoked, *events.PolicyActivated, *events.ScreeningActivated:
+		*events.LicenceRevoked, *events.PolicyActivated, *events.ScreeningActivated,
+		*events.AlertAcknowledged, *events.AlertDismissed, *events.AlertEscalated:
+		return true
+	}
+	return false
+}
+
+func isTriage(b events.Body) bool {
+	switch b.(type) {
+	case *events.AlertAcknowledged, *events.AlertDismissed, *events.AlertEscalated:
 		return true
 	}
 	return false
@@ -77,6 +87,18 @@ func refKeyOf(b events.Body) (refKey, bool) {
 		if b != nil {
 			return refKey{rScreening, b.Name}, true
 		}
+	case *events.AlertAcknowledged:
+		if b != nil {
+			return refKey{rTriage, b.Alert}, true
+		}
+	case *events.AlertDismissed:
+		if b != nil {
+			return refKey{rTriage, b.Alert}, true
+		}
+	case *events.AlertEscalated:
+		if b != nil {
+			return refKey{rTriage, b.Alert}, true
+		}
 	}
 	return refKey{}, false
 }
@@ -89,7 +111,11 @@ func (p *Projection) addRef(ev events.Event, seq, src uint64, hash string) (uint
 		return 0, false
 	}
 	vi := uint32(len(p.refs))
-	p.refsChanged = true
+	if rk.kind == rTriage {
+		p.triageChanged = true // a decision changes no rule's judgement
+	} else {
+		p.refsChanged = true
+	}
 	p.refs = append(p.refs, refVersion{ev: ev, seq: seq, src: src, hash: hash})
 	p.refIndex[rk] = append(p.refIndex[rk], vi)
 	return vi, true
@@ -295,3 +321,39 @@ func (p *Projection) LabTests(src Source, u events.UnitID) ([]LabTest, error) {
 	}
 	return out, nil
 }
+
+// Triage actions (Decision.Action).
+const (
+	ActionAcknowledged = "acknowledged"
+	ActionDismissed    = "dismissed"
+	ActionEscalated    = "escalated"
+)
+
+// Decision is an investigator's decision on an alert, from the ledger.
+type Decision struct {
+	Action string `json:"action"` // acknowledged, dismissed or escalated
+	events.Triage
+	Provenance
+}
+
+// Decisions returns the live decisions on an alert, in occurred_at order
+// (the last is in force).
+func (p *Projection) Decisions(alert string) []Decision {
+	var out []Decision
+	for _, v := range p.live(rTriage, alert) {
+		d := Decision{Provenance: v.provenance()}
+		switch b := v.ev.Body.(type) {
+		case *events.AlertAcknowledged:
+			d.Action, d.Triage = ActionAcknowledged, b.Triage
+		case *events.AlertDismissed:
+			d.Action, d.Triage = ActionDismissed, b.Triage
+		case *events.AlertEscalated:
+			d.Action, d.Triage = ActionEscalated, b.Triage
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// DecidedAlerts returns the ids of the alerts with a live decision, sorted.
+func (p *Projection) DecidedAlerts() []string { return p.liveIDs(rTriage) }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/chipledger/chipledger/events"
+	"github.com/chipledger/chipledger/projections"
 )
 
 // Severities, lowest first.
@@ -54,10 +55,15 @@ func raise(s string) string {
 	return SeverityCritical
 }
 
-// Alert states.
+// Alert states. An investigator's decision (a triage event in the
+// ledger) sets acknowledged, dismissed or escalated; the detector sets
+// withdrawn when it no longer raises the alert, whatever was decided.
 const (
-	StateOpen      = "open"
-	StateWithdrawn = "withdrawn" // the detector no longer finds it: its evidence was retracted or no longer holds
+	StateOpen         = "open"
+	StateAcknowledged = projections.ActionAcknowledged
+	StateDismissed    = projections.ActionDismissed
+	StateEscalated    = projections.ActionEscalated
+	StateWithdrawn    = "withdrawn" // the detector no longer finds it: its evidence was retracted or no longer holds
 )
 
 // Subject kinds.
@@ -114,6 +120,9 @@ type Alert struct {
 	Fact         string     `json:"fact"`                // the source of the fact applied
 	RaisedSeq    uint64     `json:"raised_seq"`          // the ledger sequence evaluated when it was raised
 	WithdrawnSeq uint64     `json:"withdrawn_seq,omitempty"`
+	// Decisions are the investigators' decisions on the alert, from the
+	// ledger, oldest first; the last one is its state unless withdrawn.
+	Decisions []projections.Decision `json:"decisions,omitempty"`
 }
 
 // Filter selects alerts; zero fields match everything.

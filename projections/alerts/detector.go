@@ -84,9 +84,10 @@ func New(opts Options) *Detector {
 // Stats describe the detector's state.
 type Stats struct {
 	Seq       uint64         `json:"seq"` // the ledger sequence evaluated
-	Open      int            `json:"open"`
+	Open      int            `json:"open"` // raised and not withdrawn, whatever was decided
 	Withdrawn int            `json:"withdrawn"`
 	ByRule    map[string]int `json:"open_by_rule"`
+	ByState   map[string]int `json:"by_state"`
 	Policies  []Citation     `json:"policies"`
 	Lists     []Citation     `json:"screening_lists"`
 	Problems  []Problem      `json:"problems,omitempty"`
@@ -96,8 +97,9 @@ type Stats struct {
 func (d *Detector) Stats() Stats {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	s := Stats{Seq: d.seq, ByRule: map[string]int{}, Problems: slices.Clone(d.problems)}
+	s := Stats{Seq: d.seq, ByRule: map[string]int{}, ByState: map[string]int{}, Problems: slices.Clone(d.problems)}
 	for _, a := range d.alerts {
+		s.ByState[a.State]++
 		if a.State == StateWithdrawn {
 			s.Withdrawn++
 			continue
@@ -142,6 +144,7 @@ func (d *Detector) Alert(id string) (Alert, error) {
 func clone(a *Alert) Alert {
 	c := *a
 	c.Evidence = slices.Clone(a.Evidence)
+	c.Decisions = slices.Clone(a.Decisions)
 	if a.Screening != nil {
 		s := *a.Screening
 		c.Screening = &s
@@ -333,6 +336,16 @@ func (d *Detector) reconcile(j *judge, agg map[subject][]finding, seq uint64) {
 	for id, a := range d.alerts {
 		if _, ok := want[id]; !ok && a.State != StateWithdrawn {
 			a.State, a.WithdrawnSeq = StateWithdrawn, seq
+		}
+	}
+	for _, id := range j.p.DecidedAlerts() {
+		a, ok := d.alerts[id]
+		if !ok {
+			continue // decided before it was raised here: applied when it is
+		}
+		a.Decisions = j.p.Decisions(id)
+		if n := len(a.Decisions); n > 0 && a.State != StateWithdrawn {
+			a.State = a.Decisions[n-1].Action
 		}
 	}
 }

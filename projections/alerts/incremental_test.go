@@ -163,3 +163,33 @@ func TestOrderAndEvaluationIndependence(t *testing.T) {
 type sinkFunc func(line []byte)
 
 func (f sinkFunc) Event(line, _ []byte) error { f(line); return nil }
+
+// An investigator's decision in the ledger is the alert's state; the
+// detector's withdrawal overrides it; a decision does not move the clock.
+func TestDecisionsSetState(t *testing.T) {
+	s := newStory(t)
+	s.deliver("P-DE", "S-DE", "DE", payer("P-CN"))
+	d := alerts.New(alerts.Options{})
+	evaluate(t, d, s.w)
+	got := d.Alerts(alerts.Filter{Subject: "sys:S1", Rule: "R6"})
+	require.Len(t, got, 1)
+	id := got[0].ID
+	now := s.w.p.Now()
+
+	s.ev("2026-11-30", &events.AlertAcknowledged{Triage: events.Triage{Alert: id, Investigator: "alice"}})
+	evaluate(t, d, s.w)
+	a, err := d.Alert(id)
+	require.NoError(t, err)
+	require.Equal(t, alerts.StateAcknowledged, a.State)
+	require.Equal(t, now, s.w.p.Now(), "a decision does not move the ledger's clock")
+
+	s.ev("2026-12-01", &events.AlertDismissed{Triage: events.Triage{Alert: id, Investigator: "bob", Reason: "the payer is the consignee's parent"}})
+	evaluate(t, d, s.w)
+	a, err = d.Alert(id)
+	require.NoError(t, err)
+	require.Equal(t, alerts.StateDismissed, a.State)
+	require.Len(t, a.Decisions, 2)
+	require.Equal(t, "bob", a.Decisions[1].Investigator)
+	require.Equal(t, "the payer is the consignee's parent", a.Decisions[1].Reason)
+	require.Equal(t, 1, d.Stats().ByState[alerts.StateDismissed])
+}
