@@ -83,7 +83,7 @@ func New(opts Options) *Detector {
 
 // Stats describe the detector's state.
 type Stats struct {
-	Seq       uint64         `json:"seq"` // the ledger sequence evaluated
+	Seq       uint64         `json:"seq"`  // the ledger sequence evaluated
 	Open      int            `json:"open"` // raised and not withdrawn, whatever was decided
 	Withdrawn int            `json:"withdrawn"`
 	ByRule    map[string]int `json:"open_by_rule"`
