@@ -45,6 +45,7 @@ type EnsureOptions struct {
 // TopicSpecs returns the configuration EnsureTopics creates for prefix:
 // chip-events with opts.EventPartitions partitions, the other three with one;
 // chip-ledger without any retention limit (retention.ms = retention.bytes = -1);
+// chip-alerts compacted (cleanup.policy = compact: the latest state of every alert);
 // max.message.bytes = MaxMessageBytes on all four.
 func TopicSpecs(prefix string, opts EnsureOptions) []TopicConfig {
 	if opts.EventPartitions <= 0 {
@@ -60,11 +61,15 @@ func TopicSpecs(prefix string, opts EnsureOptions) []TopicConfig {
 	ledger := base()
 	ledger["retention.ms"] = "-1"
 	ledger["retention.bytes"] = "-1"
+	// chip-alerts is keyed by alert id: compaction keeps every alert's
+	// latest state for as long as the topic lives.
+	alertsCfg := base()
+	alertsCfg["cleanup.policy"] = "compact"
 	return []TopicConfig{
 		{Name: names.Events, Partitions: opts.EventPartitions, ReplicationFactor: opts.ReplicationFactor, Configs: base()},
 		{Name: names.Rejected, Partitions: 1, ReplicationFactor: opts.ReplicationFactor, Configs: base()},
 		{Name: names.Ledger, Partitions: 1, ReplicationFactor: opts.ReplicationFactor, Configs: ledger},
-		{Name: names.Alerts, Partitions: 1, ReplicationFactor: opts.ReplicationFactor, Configs: base()},
+		{Name: names.Alerts, Partitions: 1, ReplicationFactor: opts.ReplicationFactor, Configs: alertsCfg},
 	}
 }
 

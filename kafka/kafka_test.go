@@ -147,6 +147,9 @@ func TestTopicConfigs(t *testing.T) {
 	events, err := kafka.DescribeTopicConfig(ctx, bs, topics.Events)
 	require.NoError(t, err)
 	assert.NotEqual(t, "-1", events["retention.ms"], "only chip-ledger is unlimited")
+	al, err := kafka.DescribeTopicConfig(ctx, bs, topics.Alerts)
+	require.NoError(t, err)
+	assert.Equal(t, "compact", al["cleanup.policy"], "chip-alerts keeps every alert's latest state")
 }
 
 func TestPartitionCountUnknownTopic(t *testing.T) {
@@ -414,11 +417,11 @@ func TestReaderFromLastOffset(t *testing.T) {
 	ctx := testCtx(t, 60*time.Second)
 	topics, err := kafka.EnsureTopics(ctx, bs, prefix(t), kafka.EnsureOptions{})
 	require.NoError(t, err)
-	prod := kafka.NewProducer(bs, topics.Alerts, kafka.ProducerOptions{})
+	prod := kafka.NewProducer(bs, topics.Rejected, kafka.ProducerOptions{})
 	defer prod.Close()
 	require.NoError(t, prod.Produce(ctx, kafka.Message{Value: []byte("old")}))
 
-	r, err := kafka.NewPartitionReader(bs, topics.Alerts, 0, kafka.LastOffset, kafka.ReaderOptions{})
+	r, err := kafka.NewPartitionReader(bs, topics.Rejected, 0, kafka.LastOffset, kafka.ReaderOptions{})
 	require.NoError(t, err)
 	defer r.Close()
 	got := make(chan kafka.Message, 1)
