@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/chipledger/chipledger/kafka/kafkatest"
 	"github.com/chipledger/chipledger/kafka"
+	"github.com/chipledger/chipledger/kafka/kafkatest"
 	"github.com/chipledger/chipledger/projections"
 	"github.com/chipledger/chipledger/projections/alerts"
 	"github.com/chipledger/chipledger/replica"
