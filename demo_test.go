@@ -46,4 +46,7 @@ func TestDemoCheck(t *testing.T) {
 	assert.Contains(t, string(got), "rejected:          0")
 	assert.Contains(t, string(got), "the replica's chain matches ingest's head")
 	assert.Contains(t, string(got), "scenario alx-solutions")
+	assert.Regexp(t, `== open alerts by rule[^\n]*\n[1-9]\d* alerts \(state open\)[^\n]*\nRULE\s+ALERTS\nR1\s+[1-9]`, string(got), "the open alerts, counted by rule")
+	assert.Regexp(t, `(?m)^alert\s+R1:chip:\S+$`, string(got), "an R1 alert in detail")
+	assert.Contains(t, string(got), "fact source")
 }

@@ -216,19 +216,20 @@ type AlertList struct {
 // AlertFilter reads an alert filter from query parameters: severity (at
 // least: info, medium, high, critical), rule, country, since (the first
 // triggering event on or after: YYYY-MM-DD or RFC 3339), state (open,
-// withdrawn; empty or "all": every state) and subject. An unknown severity
-// or state or a bad date is a 400.
+// acknowledged, dismissed, escalated, withdrawn; empty or "all": every
+// state) and subject. An unknown severity or state or a bad date is a 400.
 func AlertFilter(q url.Values) (alerts.Filter, error) {
 	f := alerts.Filter{Severity: q.Get("severity"), Rule: q.Get("rule"), Country: q.Get("country"), Subject: q.Get("subject"), State: q.Get("state")}
 	if f.Severity != "" && alerts.SeverityRank(f.Severity) < 0 {
 		return f, badRequest(fmt.Sprintf("severity %q: want info, medium, high or critical", f.Severity))
 	}
 	switch f.State {
-	case "", alerts.StateOpen, alerts.StateWithdrawn:
+	case "", alerts.StateOpen, alerts.StateAcknowledged, alerts.StateDismissed, alerts.StateEscalated, alerts.StateWithdrawn:
 	case "all":
 		f.State = ""
 	default:
-		return f, badRequest(fmt.Sprintf("state %q: want open, withdrawn or all", f.State))
+		return f, badRequest(fmt.Sprintf("state %q: want %s, %s, %s, %s, %s or all", f.State,
+			alerts.StateOpen, alerts.StateAcknowledged, alerts.StateDismissed, alerts.StateEscalated, alerts.StateWithdrawn))
 	}
 	if v := q.Get("since"); v != "" {
 		t, err := ParseTime(v)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/chipledger/chipledger/kafka/kafkatest"
 	"github.com/chipledger/chipledger/ledger"
 	"github.com/chipledger/chipledger/projections"
+	"github.com/chipledger/chipledger/projections/alerts"
 	"github.com/chipledger/chipledger/replica"
 )
 
@@ -176,4 +178,75 @@ type tWriter struct{ t *testing.T }
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// TestDetectionFollowsTheFeed: a replica following chip-ledger with
+// RunDetection raises the alerts of the entries as they arrive, and ends
+// with the alerts of one evaluation of the whole ledger.
+func TestDetectionFollowsTheFeed(t *testing.T) {
+	brokers, prefix := kafkatest.Brokers(t), kafkatest.Prefix(t)
+	topics, err := kafka.EnsureTopics(context.Background(), brokers, prefix, kafka.EnsureOptions{})
+	require.NoError(t, err)
+	src := exampleLedger(t)
+	all := entries(t, src)
+	n := uint64(len(all))
+	// sys:SMC-B7, never commissioned, appears in one entry (k): R10.
+	const b7 = "R10:sys:SMC-B7:01968691-8188-7341-ac71-49a07bca0132"
+	k := slices.IndexFunc(all, func(e ledger.Entry) bool { return strings.Contains(string(e.Canonical), `"sys:SMC-B7"`) })
+	require.Positive(t, k)
+	require.Equal(t, "01968691-8188-7341-ac71-49a07bca0132", all[k].EventID)
+
+	r, err := replica.Open(filepath.Join(t.TempDir(), "r"), replica.Options{Logger: testLogger(t)})
+	require.NoError(t, err)
+	defer r.Close()
+	stop := follow(t, r, brokers, topics.Ledger)
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	detectDone := make(chan error, 1)
+	go func() { detectDone <- r.RunDetection(ctx, 10*time.Millisecond) }()
+	defer func() {
+		cancel()
+		require.NoError(t, <-detectDone)
+	}()
+	detectedAt := func(seq uint64) func() bool {
+		return func() bool { return r.AlertStats().Seq == seq }
+	}
+
+	publish(t, brokers, topics.Ledger, all[:k])
+	require.Eventually(t, detectedAt(uint64(k)), time.Minute, 10*time.Millisecond, "detection reaches sequence %d (at %d)", k, r.AlertStats().Seq)
+	_, err = r.Alert(b7)
+	require.ErrorIs(t, err, alerts.ErrNotFound, "not raised before its entry arrives")
+	require.NotEmpty(t, r.Alerts(alerts.Filter{State: alerts.StateOpen}), "the first entries raise alerts of their own")
+
+	publish(t, brokers, topics.Ledger, all[k:])
+	require.Eventually(t, detectedAt(n), time.Minute, 10*time.Millisecond, "detection reaches sequence %d (at %d)", n, r.AlertStats().Seq)
+	a, err := r.Alert(b7)
+	require.NoError(t, err)
+	assert.Equal(t, alerts.StateOpen, a.State)
+	assert.Equal(t, "sys:SMC-B7", a.Subject)
+	require.Len(t, a.Evidence, 1)
+	assert.Equal(t, all[k].Seq, a.Evidence[0].Seq)
+	assert.Equal(t, all[k].Hash.String(), a.Evidence[0].Hash)
+	assert.Greater(t, a.RaisedSeq, uint64(k), "raised by an evaluation after its entry arrived")
+	ds := r.DetectionStatus()
+	assert.GreaterOrEqual(t, ds.Evaluations, uint64(2))
+	assert.Empty(t, ds.Error)
+	assert.Equal(t, n, ds.Seq)
+
+	// The same open alerts as one evaluation of the whole ledger.
+	off, err := replica.Open(filepath.Join(t.TempDir(), "off"), replica.Options{})
+	require.NoError(t, err)
+	defer off.Close()
+	require.NoError(t, off.SyncLedger(context.Background(), src))
+	_, err = off.Detect()
+	require.NoError(t, err)
+	ids := func(as []alerts.Alert) []string {
+		var out []string
+		for _, a := range as {
+			out = append(out, a.ID+" "+a.Severity+" "+a.CaseSeverity)
+		}
+		return out
+	}
+	open := alerts.Filter{State: alerts.StateOpen}
+	assert.Equal(t, ids(off.Alerts(open)), ids(r.Alerts(open)))
 }

@@ -3,8 +3,9 @@
 # 20,000 simulated chips (every smuggling scenario and its benign twins)
 # published to chip-events; `ingest run` appending them exactly once to a
 # fresh ledger and republishing it on chip-ledger; a `query serve` replica
-# verifying every hash; then the figures and the custody chains of one
-# benign and one smuggled chip. It keeps serving until Ctrl-C, then stops
+# verifying every hash and raising alerts; then the figures, the custody
+# chains of one benign and one smuggled chip, the open alerts by rule and
+# one alert in detail. It keeps serving until Ctrl-C, then stops
 # everything cleanly. Run it with `make demo` (`make demo-check` runs it
 # once on a small world and exits).
 #
@@ -116,8 +117,37 @@ echo "== a smuggled chip (scenario alx-solutions): $smuggled"
 "$BIN/query" chain "$smuggled"
 echo
 "$BIN/query" unit "$smuggled"
+
+# Detection runs in the replica beside the follower: wait until it has
+# evaluated the head the replica reached.
+detected() {
+	local dseq head
+	dseq=$(field "http://$QUERY_ADDR/api/v1/status" detection.seq)
+	head=$(field "http://$QUERY_ADDR/api/v1/status" head)
+	[[ -n "$dseq" && "$dseq" == "$head" && "$(field "http://$QUERY_ADDR/api/v1/status" detection.evaluations)" != "0" ]]
+}
+wait_until "detection to evaluate the replica's head" detected
 echo
-echo "== done in $(( $(date +%s) - start )) s. API: http://$QUERY_ADDR/api/v1/units/$smuggled/chain  ingest: http://$INGEST_ADDR/status"
+echo "== open alerts by rule (detection at sequence $(field "http://$QUERY_ADDR/api/v1/status" detection.seq); every alert in $OUT/alerts.txt)"
+"$BIN/query" alerts --alert-state open >"$OUT/alerts.txt"
+sed -n '/^$/,$p' "$OUT/alerts.txt" | sed 1d
+flagged=$(python3 -c 'import json,sys
+t=json.load(open(sys.argv[1]))
+for s in t["scenarios"]:
+    if s["name"]=="alx-solutions":
+        print(next(x["id"] for x in s["subjects"] if x["kind"]=="unit" and "R1" in x["rules"])); break' "$OUT/truth.json")
+alert_id=$("$BIN/query" alerts --rule R1 --subject "$flagged" --json | python3 -c 'import json,sys
+a=json.load(sys.stdin)["alerts"]
+print(a[0]["id"] if a else "")')
+if [[ -z "$alert_id" ]]; then
+	echo "demo: no R1 alert on $flagged (scenario alx-solutions expects one)" >&2
+	exit 1
+fi
+echo
+echo "== an alert of rule R1 on a unit of scenario alx-solutions: $alert_id"
+"$BIN/query" alert "$alert_id"
+echo
+echo "== done in $(( $(date +%s) - start )) s. API: http://$QUERY_ADDR/api/v1/units/$smuggled/chain  http://$QUERY_ADDR/api/v1/alerts?rule=R1  ingest: http://$INGEST_ADDR/status"
 
 if [[ "$CHECK" == "1" ]]; then
 	stop_all

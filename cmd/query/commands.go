@@ -41,6 +41,12 @@ func withBackend(ctx context.Context, env *cli.Env, name, argsUsage string, want
 		fs.Usage()
 		return cli.ErrUsage
 	}
+	return runBackend(ctx, env, cfg, fs, fn)
+}
+
+// runBackend opens the backend of a parsed read command and runs fn with
+// it; a not-found error names the command's arguments.
+func runBackend(ctx context.Context, env *cli.Env, cfg *config.Config, fs *flag.FlagSet, fn func(cfg *config.Config, b backend, args []string) error) error {
 	b, err := openBackend(ctx, cfg, cli.NewLogger(env.Stderr, cfg.LogLevel))
 	if err != nil {
 		return err

@@ -16,9 +16,14 @@
 //	query head               the replica's (or ledger's) head
 //	query verify             check the chain (against --ingest URL's head when given)
 //	query dump [--no-coordinates]
+//	query alerts   [--severity S] [--rule R] [--country C] [--since D] [--alert-state open|withdrawn|all] [--subject X]
+//	query alert    ID        one alert with its evidence and citations
+//	query eval     --truth FILE [--as-of T]   score the alerts against a simulator truth (offline only)
 //
 // Every command other than serve takes --server URL or --ledger DIR
-// (CHIPLEDGER_SERVER, CHIPLEDGER_LEDGER); see the README for all flags.
+// (CHIPLEDGER_SERVER, CHIPLEDGER_LEDGER); offline, --reference DIR is where
+// the detector finds documents the ledger names by digest only. See the
+// README for all flags.
 package main
 
 import (
@@ -50,6 +55,9 @@ var commands = []cli.Command{
 	{Name: "head", Summary: "the head: sequence and hash", Run: runHead},
 	{Name: "verify", Summary: "verify the chain (against --ingest URL's head when given)", Run: runVerify},
 	{Name: "dump", Summary: "a canonical dump of every projection", Run: runDump},
+	{Name: "alerts", Summary: "the alerts (red-flag rules R1..R22), filtered, with a count by rule", Run: runAlerts},
+	{Name: "alert", Summary: "one alert: its evidence, policy citation and fact source", Run: runAlert},
+	{Name: "eval", Summary: "score the alerts against a simulator truth file (offline, --ledger)", Run: runEval},
 }
 
 // Run runs one query subcommand and returns the exit code: 0 on success, 1

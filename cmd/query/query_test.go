@@ -13,10 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chipledger/chipledger/httpapi"
 	"github.com/chipledger/chipledger/ingest"
 	"github.com/chipledger/chipledger/ledger"
 	"github.com/chipledger/chipledger/projections"
@@ -158,6 +160,11 @@ func TestServeLedgerAPI(t *testing.T) {
 		{"bad holdings kind", "/api/v1/holdings/planet/X", "t0k", 400, "bad_request"},
 		{"bad unit id", "/api/v1/units/chip:", "t0k", 400, "bad_request"},
 		{"health without token", "/healthz", "", 200, ""},
+		{"alerts", "/api/v1/alerts?severity=high&since=2025-01-01", "t0k", 200, ""},
+		{"alerts: unknown severity", "/api/v1/alerts?severity=urgent", "t0k", 400, "bad_request"},
+		{"alerts without token", "/api/v1/alerts", "", 401, "unauthorized"},
+		{"unknown alert", "/api/v1/alerts/R1:chip:NOPE:x", "t0k", 404, "not_found"},
+		{"detection", "/api/v1/detection", "t0k", 200, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, body := get(tc.path, tc.token)
@@ -177,4 +184,31 @@ func TestServeLedgerAPI(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	_, offline, _ := run(t, "chain", "chip:1652423000001", "--ledger", dir, "--json")
 	assert.JSONEq(t, offline, viaServer)
+
+	// Detection runs beside the server; once it has evaluated the head, the
+	// alerts are those of an offline evaluation.
+	require.Eventually(t, func() bool {
+		_, st := get("/api/v1/status", "t0k")
+		d, _ := st["detection"].(map[string]any)
+		return d != nil && d["evaluations"] == 1.0 && d["seq"] == st["head"]
+	}, time.Minute, 10*time.Millisecond, "the server's detector evaluates the head")
+	code, viaServer, stderr = run(t, "alerts", "--server", base, "--token", "t0k", "--json")
+	require.Equal(t, 0, code, stderr)
+	code, offline, stderr = run(t, "alerts", "--ledger", dir, "--json")
+	require.Equal(t, 0, code, stderr)
+	assert.JSONEq(t, offline, viaServer)
+	var list httpapi.AlertList
+	require.NoError(t, json.Unmarshal([]byte(viaServer), &list))
+	require.NotEmpty(t, list.Alerts)
+	id := list.Alerts[0].ID
+	code, viaServer, stderr = run(t, "alert", id, "--server", base, "--token", "t0k")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, viaServer, id)
+	_, offline, _ = run(t, "alert", id, "--ledger", dir)
+	assert.Equal(t, offline, viaServer)
+	code, _, stderr = run(t, "alert", "R1:chip:NOPE:x", "--server", base, "--token", "t0k")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "not found")
+	code, _, stderr = run(t, "alerts", "--server", base, "--token", "t0k", "--since", "2025-13-01")
+	assert.Equal(t, 2, code, "a bad date is a usage error before asking the server: %s", stderr)
 }
