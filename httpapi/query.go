@@ -25,6 +25,13 @@ type QueryOptions struct {
 	Ready func() (bool, string)
 	// Status returns extra replica status for /api/v1/status.
 	Status func() any
+	// Tokens are named identities with roles: with them every /api/
+	// request needs one of their tokens (Token is then not used), and
+	// triage an investigator's.
+	Tokens *Tokens
+	// Triage publishes investigators' decisions to chip-events; nil: the
+	// triage endpoints answer 503.
+	Triage TriagePublisher
 }
 
 // Page is one page of a list.
@@ -48,6 +55,9 @@ type Page[T any] struct {
 //	GET /api/v1/alerts                    alerts (?severity=&rule=&country=&since=&state=&subject=&offset=&limit=): AlertList
 //	GET /api/v1/alerts/{id}               one alert with its evidence and citations (the id URL-escaped)
 //	GET /api/v1/detection                 the detector's counts and the policy and screening documents in use
+//	POST /api/v1/alerts/{id}/acknowledge  an investigator's decision ({"reason":"..."}; dismiss needs one): 202, pending
+//	POST /api/v1/alerts/{id}/dismiss      until the event is back from the ledger (alert.pending); 403 for a reader's
+//	POST /api/v1/alerts/{id}/escalate     token, 503 when the replica has no brokers to publish to
 //	GET /head, /healthz, /readyz, /metrics
 //
 // Errors are {"error":{"code":"...","message":"..."}}: 400 for bad
@@ -57,7 +67,7 @@ func Query(r *replica.Replica, opts QueryOptions) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &api{log: log, token: opts.Token}
+	a := &api{log: log, token: opts.Token, tokens: opts.Tokens}
 	mux := http.NewServeMux()
 	read := a.admin // the same bearer check: a read token
 	head := func(w http.ResponseWriter, _ *http.Request) error {
@@ -186,17 +196,22 @@ func Query(r *replica.Replica, opts QueryOptions) http.Handler {
 		}
 		st := r.AlertStats()
 		p := page(r.Alerts(f), offset, limit)
+		for i := range p.Items {
+			a.pending.overlay(&p.Items[i])
+		}
 		writeJSON(w, http.StatusOK, AlertList{Alerts: p.Items, Total: p.Total, Next: p.Next, Detection: st})
 		return nil
 	}))
 	mux.HandleFunc("GET /api/v1/alerts/{id}", read(func(w http.ResponseWriter, req *http.Request) error {
-		a, err := r.Alert(req.PathValue("id"))
+		al, err := r.Alert(req.PathValue("id"))
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, a)
+		a.pending.overlay(&al)
+		writeJSON(w, http.StatusOK, al)
 		return nil
 	}))
+	mux.HandleFunc("POST /api/v1/alerts/{id}/{action}", read(a.triage(r, opts.Triage)))
 	mux.HandleFunc("GET /api/v1/detection", read(func(w http.ResponseWriter, _ *http.Request) error {
 		writeJSON(w, http.StatusOK, r.AlertStats())
 		return nil

@@ -7,6 +7,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -85,6 +86,8 @@ func errorCode(status int) string {
 		return "bad_request"
 	case http.StatusUnauthorized:
 		return "unauthorized"
+	case http.StatusForbidden:
+		return "forbidden"
 	case http.StatusNotFound:
 		return "not_found"
 	case http.StatusConflict:
@@ -102,8 +105,10 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // api wraps handlers with error mapping and logging.
 type api struct {
-	log   *slog.Logger
-	token string
+	log     *slog.Logger
+	token   string
+	tokens  *Tokens // identities; nil: the single token (or none) guards reads
+	pending pendingSet
 }
 
 func (a *api) handle(h handlerFunc) http.HandlerFunc {
@@ -120,12 +125,20 @@ func (a *api) handle(h handlerFunc) http.HandlerFunc {
 	}
 }
 
-// admin requires the bearer token when one is configured.
+// admin requires the bearer token when one is configured; with a tokens
+// file, a token of the file (its identity is in the request's context).
 func (a *api) admin(h handlerFunc) http.HandlerFunc {
 	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
-		if a.token != "" {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || got != a.token {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		switch {
+		case a.tokens != nil:
+			id, found := a.tokens.Lookup(got)
+			if !ok || !found {
+				return &statusError{http.StatusUnauthorized, "a valid bearer token is required"}
+			}
+			r = r.WithContext(withIdentity(r.Context(), id))
+		case a.token != "":
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
 				return &statusError{http.StatusUnauthorized, "a valid bearer token is required"}
 			}
 		}

@@ -59,8 +59,16 @@ func (r *Replica) Detect() (int, error) {
 	r.detMu.Unlock()
 	st := d.Stats()
 	r.opts.Metrics.Detected(st.Seq, n, took, st.ByRule, st.Withdrawn)
+	select {
+	case r.evaluated <- struct{}{}:
+	default:
+	}
 	return n, nil
 }
+
+// Evaluated is signalled after each successful evaluation (the alert feed
+// publishes then). One receiver: the signal is not broadcast.
+func (r *Replica) Evaluated() <-chan struct{} { return r.evaluated }
 
 // RunDetection evaluates the alerts until ctx ends: once at start, then
 // whenever entries were applied since the last evaluation, at most once per

@@ -66,6 +66,9 @@ type Replica struct {
 	// applied is signalled (without blocking) when Apply applied entries:
 	// RunDetection evaluates the alerts again.
 	applied chan struct{}
+	// evaluated is signalled (without blocking) after each successful
+	// detection evaluation.
+	evaluated chan struct{}
 	// detRun serialises evaluations: Evaluate takes the projection's
 	// changes, so two detectors must never evaluate it at once.
 	detRun sync.Mutex
@@ -99,7 +102,7 @@ func Open(dir string, opts Options) (*Replica, error) {
 		return nil, err
 	}
 	r := &Replica{store: store, opts: opts, log: log, proj: projections.New(opts.Catalogue),
-		applied: make(chan struct{}, 1), det: alerts.New(opts.Detect)}
+		applied: make(chan struct{}, 1), evaluated: make(chan struct{}, 1), det: alerts.New(opts.Detect)}
 	if err := r.restore(); err != nil {
 		_ = store.Close()
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -116,7 +117,23 @@ func ruleNum(r string) int {
 
 // runAlert shows one alert: its fields, its evidence and its citations.
 func runAlert(ctx context.Context, env *cli.Env, args []string) error {
-	return withBackend(ctx, env, "alert", "ID", 1, args, nil, func(cfg *config.Config, b backend, args []string) error {
+	var reason string
+	extra := func(fs *flag.FlagSet) {
+		fs.StringVar(&reason, "reason", "", "why (ack, dismiss, escalate); a dismissal needs one")
+	}
+	cfg, fs, err := env.Parse("alert", "ID | ack|dismiss|escalate ID", readFlags, -1, args, extra)
+	if err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() == 1:
+	case fs.NArg() == 2 && triageAction(fs.Arg(0)) != "":
+		return runTriage(ctx, env, cfg, triageAction(fs.Arg(0)), fs.Arg(1), reason)
+	default:
+		fs.Usage()
+		return cli.ErrUsage
+	}
+	return runBackend(ctx, env, cfg, fs, func(cfg *config.Config, b backend, args []string) error {
 		a, err := b.alert(ctx, args[0])
 		if err != nil {
 			return err
@@ -126,6 +143,44 @@ func runAlert(ctx context.Context, env *cli.Env, args []string) error {
 		}
 		return printAlert(env.Stdout, a)
 	})
+}
+
+// triageAction maps the CLI's word to the API's action.
+func triageAction(word string) string {
+	switch word {
+	case "ack", "acknowledge":
+		return "acknowledge"
+	case "dismiss":
+		return "dismiss"
+	case "escalate":
+		return "escalate"
+	}
+	return ""
+}
+
+// runTriage sends an investigator's decision to a running query serve,
+// which publishes it to chip-events under the token's name.
+func runTriage(ctx context.Context, env *cli.Env, cfg *config.Config, action, id, reason string) error {
+	if cfg.Server == "" {
+		return errors.New("triage goes through a running query serve: give --server URL and an investigator's --token")
+	}
+	if action == "dismiss" && strings.TrimSpace(reason) == "" {
+		return errors.New("a dismissal needs --reason TEXT")
+	}
+	r := &remote{base: strings.TrimRight(cfg.Server, "/"), token: cfg.Token, client: &http.Client{Timeout: time.Minute}}
+	var resp httpapi.TriageResponse
+	if err := r.post(ctx, "/api/v1/alerts/"+url.PathEscape(id)+"/"+action, httpapi.TriageRequest{Reason: reason}, &resp); err != nil {
+		if errors.Is(err, errNotFound) {
+			return fmt.Errorf("alert %s: not found", id)
+		}
+		return err
+	}
+	if cfg.Format == "json" {
+		return cli.PrintJSON(env.Stdout, resp)
+	}
+	fmt.Fprintf(env.Stdout, "%s %s by %s: published as event %s, pending until it is back from the ledger\n",
+		resp.Alert, resp.Pending.Action, resp.Pending.Investigator, resp.Pending.EventID)
+	return nil
 }
 
 func printAlert(w io.Writer, a alerts.Alert) error {
@@ -149,6 +204,17 @@ func printAlert(w io.Writer, a alerts.Alert) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if len(a.Pending) > 0 {
+		fmt.Fprintf(w, "\npending (%d; published, not yet back from the ledger)\n", len(a.Pending))
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "AT\tACTION\tINVESTIGATOR\tEVENT ID\tREASON")
+		for _, p := range a.Pending {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.At.UTC().Format(time.RFC3339), p.Action, p.Investigator, p.EventID, cli.OrDash(p.Reason))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 	if len(a.Decisions) > 0 {
 		fmt.Fprintf(w, "\ndecisions (%d; the last is in force unless withdrawn)\n", len(a.Decisions))

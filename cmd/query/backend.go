@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -216,11 +217,34 @@ func (r *remote) get(ctx context.Context, path string, out any) error {
 	return json.NewDecoder(resp.Body).Decode(out)
 }
 
+// post sends body as JSON and decodes a 2xx answer into out.
+func (r *remote) post(ctx context.Context, path string, body, out any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.base+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := r.do(req, path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
 func (r *remote) open(ctx context.Context, path string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.base+path, nil)
 	if err != nil {
 		return nil, err
 	}
+	return r.do(req, path)
+}
+
+func (r *remote) do(req *http.Request, path string) (*http.Response, error) {
 	if r.token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
@@ -228,7 +252,7 @@ func (r *remote) open(ctx context.Context, path string) (*http.Response, error) 
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode == http.StatusOK {
+	if resp.StatusCode/100 == 2 {
 		return resp, nil
 	}
 	defer resp.Body.Close()
@@ -240,7 +264,7 @@ func (r *remote) open(ctx context.Context, path string) (*http.Response, error) 
 	if e.Error.Message != "" {
 		return nil, fmt.Errorf("%s: %s", resp.Status, e.Error.Message)
 	}
-	return nil, fmt.Errorf("GET %s: %s", path, resp.Status)
+	return nil, fmt.Errorf("%s %s: %s", req.Method, path, resp.Status)
 }
 
 func (r *remote) unit(ctx context.Context, id string) (st projections.UnitState, err error) {

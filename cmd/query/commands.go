@@ -5,8 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/chipledger/chipledger/cli"
+	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,7 +16,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/chipledger/chipledger/cli"
 	"github.com/chipledger/chipledger/config"
+	"github.com/chipledger/chipledger/events"
 	"github.com/chipledger/chipledger/httpapi"
 	"github.com/chipledger/chipledger/kafka"
 	"github.com/chipledger/chipledger/ledger"
@@ -262,9 +265,12 @@ func runVerify(ctx context.Context, env *cli.Env, args []string) error {
 }
 
 func runServe(ctx context.Context, env *cli.Env, args []string) error {
-	var name string
+	var name, tokensFile string
+	var publishAlerts bool
 	cfg, fs, err := env.Parse("serve", "", config.Ledger|config.State|config.Brokers|config.TopicPrefix|config.Addr|config.Token|config.Reference, -1, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "replica", "replica", "this replica's name, in logs")
+		fs.StringVar(&tokensFile, "tokens", os.Getenv("CHIPLEDGER_TOKENS"), "tokens file of named identities (reader, investigator): every read then needs one, triage an investigator's ($CHIPLEDGER_TOKENS)")
+		fs.BoolVar(&publishAlerts, "publish-alerts", false, "publish every alert and state change to chip-alerts (one replica); resumes after a restart")
 	})
 	if err != nil {
 		return err
@@ -274,6 +280,12 @@ func runServe(ctx context.Context, env *cli.Env, args []string) error {
 		return cli.ErrUsage
 	}
 	log := cli.NewLogger(env.Stderr, cfg.LogLevel).With("replica", name)
+	var tokens *httpapi.Tokens
+	if tokensFile != "" {
+		if tokens, err = httpapi.LoadTokens(tokensFile, log); err != nil {
+			return err
+		}
+	}
 	reg := metrics.NewRegistry()
 	qm := metrics.NewQuery(reg)
 
@@ -318,13 +330,38 @@ func runServe(ctx context.Context, env *cli.Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "listening on http://%s\n", ln.Addr())
 
 	g, gctx := errgroup.WithContext(ctx)
+	topics := kafka.TopicNames(cfg.TopicPrefix)
+	var triage httpapi.TriagePublisher
+	if follow {
+		// Decisions go to chip-events like any publisher's events: ingest
+		// appends them and every replica replays them from chip-ledger.
+		prod := kafka.NewProducer(cfg.BrokerList(), topics.Events, kafka.ProducerOptions{})
+		defer prod.Close()
+		triage = func(ctx context.Context, ev events.Event) error {
+			line, err := events.Encode(ev)
+			if err != nil {
+				return err
+			}
+			return prod.Produce(ctx, kafka.Message{Key: []byte(ev.Primary()), Value: line})
+		}
+	} else if publishAlerts {
+		return errors.New("--publish-alerts needs a replica that follows chip-ledger (--state DIR, not --ledger)")
+	}
 	g.Go(func() error {
 		return httpapi.Serve(gctx, ln, httpapi.Query(r, httpapi.QueryOptions{
-			Metrics: reg.Handler(), Token: cfg.Token, Logger: log, Ready: ready,
+			Metrics: reg.Handler(), Token: cfg.Token, Tokens: tokens, Triage: triage, Logger: log, Ready: ready,
 			Status: func() any { return map[string]any{"lag": lag.Load(), "follow": follow} },
 		}), log)
 	})
-	g.Go(func() error { return r.RunDetection(gctx, time.Second) })
+	g.Go(func() error { return r.RunDetection(gctx, 250*time.Millisecond) })
+	if publishAlerts {
+		feed, err := replica.NewAlertFeed(ctx, cfg.BrokerList(), topics.Alerts, log)
+		if err != nil {
+			return err
+		}
+		defer feed.Close()
+		g.Go(func() error { return publishFeed(gctx, r, feed, log) })
+	}
 	if follow {
 		brokers := cfg.BrokerList()
 		g.Go(func() error { return r.Follow(gctx, brokers, topic) })
@@ -347,4 +384,31 @@ func runServe(ctx context.Context, env *cli.Env, args []string) error {
 		})
 	}
 	return g.Wait()
+}
+
+// publishFeed publishes the alerts to chip-alerts after every evaluation;
+// a failed publish is retried after the next one (or a second later).
+func publishFeed(ctx context.Context, r *replica.Replica, feed *replica.AlertFeed, log *slog.Logger) error {
+	retry := time.NewTicker(time.Second)
+	defer retry.Stop()
+	failed := false
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.Evaluated():
+		case <-retry.C:
+			if !failed {
+				continue
+			}
+		}
+		n, err := feed.Publish(ctx, r.Alerts(alerts.Filter{}))
+		failed = err != nil
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("alert feed: publish failed; retrying", "err", err)
+		case n > 0:
+			log.Info("alert feed: published", "records", n)
+		}
+	}
 }

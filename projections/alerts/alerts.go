@@ -123,6 +123,18 @@ type Alert struct {
 	// Decisions are the investigators' decisions on the alert, from the
 	// ledger, oldest first; the last one is its state unless withdrawn.
 	Decisions []projections.Decision `json:"decisions,omitempty"`
+	// Pending are decisions the query API published that the ledger has
+	// not brought back yet (set by the API, never by the detector).
+	Pending []Pending `json:"pending,omitempty"`
+}
+
+// Pending is a decision on its way to the ledger.
+type Pending struct {
+	Action       string    `json:"action"` // acknowledged, dismissed or escalated
+	EventID      string    `json:"event_id"`
+	Investigator string    `json:"investigator"`
+	Reason       string    `json:"reason,omitempty"`
+	At           time.Time `json:"at"`
 }
 
 // Filter selects alerts; zero fields match everything.
