@@ -35,7 +35,7 @@ const (
 
 // smuggling is a small story that raises alerts: a server of two H100s
 // shipped from the US to a Chinese cloud under NLR.
-func smuggling(t *testing.T) []kafka.Message {
+func smugglingLines(t testing.TB) []kafka.Message {
 	t.Helper()
 	n := 0
 	var out []kafka.Message
@@ -95,7 +95,7 @@ func TestTriageTravelsThroughTheLedger(t *testing.T) {
 	topics, err := kafka.EnsureTopics(ctx, brokers, prefix, kafka.EnsureOptions{})
 	require.NoError(t, err)
 	p := kafka.NewProducer(brokers, topics.Events, kafka.ProducerOptions{})
-	require.NoError(t, p.Produce(ctx, smuggling(t)...))
+	require.NoError(t, p.Produce(ctx, smugglingLines(t)...))
 	require.NoError(t, p.Close())
 
 	store, err := ledger.Open(filepath.Join(t.TempDir(), "ledger"), nil)
