@@ -9,7 +9,7 @@ BROKERS   ?= 127.0.0.1:$(KAFKA_PORT)
 TEST_TIMEOUT ?= 14m
 TEST_FLAGS   ?=
 
-.PHONY: all build test unit bench demo demo-check kafka-up kafka-down vet fuzz clean
+.PHONY: all build test unit bench demo demo-check kafka-up kafka-down vet fuzz eval clean
 
 all: build
 
@@ -41,6 +41,23 @@ fuzz:
 	$(GO) test ./events/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./events/ -run '^$$' -fuzz '^FuzzParseUnitID$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./ledger/ -run '^$$' -fuzz '^FuzzDecodeEntry$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./screening/ -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./policy/ -run '^$$' -fuzz '^FuzzLoadControls$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./policy/ -run '^$$' -fuzz '^FuzzLoadCatalogue$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./projections/alerts/ -run '^$$' -fuzz '^FuzzLoadBundle$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./projections/alerts/ -run '^$$' -fuzz '^FuzzReadTruth$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./httpapi/ -run '^$$' -fuzz '^FuzzParseTokens$$' -fuzztime $(FUZZTIME)
+
+# Detection quality on a simulated world the rules were not developed on
+# (docs/benchmarks.md, "Detection"): simulate, import, query eval.
+EVAL_CHIPS ?= 100000
+EVAL_SEED  ?= 20261201
+EVAL_DIR   ?= data/eval
+eval: build
+	rm -rf $(EVAL_DIR) && mkdir -p $(EVAL_DIR)
+	$(BIN)/simulate --chips $(EVAL_CHIPS) --seed $(EVAL_SEED) --out $(EVAL_DIR)/world.jsonl --truth $(EVAL_DIR)/truth.json
+	$(BIN)/ingest import --ledger $(EVAL_DIR)/ledger $(EVAL_DIR)/world.jsonl
+	$(BIN)/query eval --ledger $(EVAL_DIR)/ledger --truth $(EVAL_DIR)/truth.json | tee $(EVAL_DIR)/eval.txt
 
 # The end-to-end demo on a simulated world; it serves until Ctrl-C.
 demo: build kafka-up
