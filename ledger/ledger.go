@@ -73,6 +73,21 @@ type Record struct {
 	// Resolves, when non-zero, is the quarantine id this record re-drives:
 	// the quarantine record is marked resolved in the same batch.
 	Resolves uint64
+	// Document marks a document record (an EPCIS document as received):
+	// Original holds it, Canonical is empty, EventID is the document id. It
+	// is stored as a version-2 document entry.
+	Document bool
+	// Doc, on an event mapped from a document, names the document's record
+	// (an earlier index in the same batch's Records) and the event's
+	// position in the document; the entry (version 2) cites the document's
+	// sequence. nil for a native event.
+	Doc *DocRef
+}
+
+// DocRef names the document an event record was mapped from.
+type DocRef struct {
+	Record int // index of the document's record in Batch.Records
+	Pos    int // the event's position in the document's event list
 }
 
 // Offset is the next offset to consume from a Kafka partition.
@@ -256,6 +271,7 @@ func (s *Store) Append(b Batch) (Result, error) {
 	}
 	inBatch := make(map[string]seen, len(b.Records))
 	resolved := make(map[uint64]uint64)
+	seqOf := make([]uint64, len(b.Records)) // the sequence each record is at (appended or already there); 0: quarantined
 	quarantine := func(q Quarantined) error {
 		qseq++
 		q.ID = qseq
@@ -268,7 +284,19 @@ func (s *Store) Append(b Batch) (Result, error) {
 		return wb.Set(quarantineKey(qseq), v, nil)
 	}
 
-	for _, r := range b.Records {
+	for ri, r := range b.Records {
+		var docSeq uint64
+		if r.Doc != nil {
+			if r.Doc.Record < 0 || r.Doc.Record >= ri || !b.Records[r.Doc.Record].Document || r.Doc.Pos < 0 {
+				return Result{}, fmt.Errorf("ledger: record %d names document record %d, which is not an earlier document of the batch", ri, r.Doc.Record)
+			}
+			if docSeq = seqOf[r.Doc.Record]; docSeq == 0 {
+				if err := quarantine(Quarantined{Reason: "invalid", Detail: "the document it comes from was not appended", EventID: r.EventID, Source: r.Source, Received: r.Received, Original: r.Original}); err != nil {
+					return Result{}, err
+				}
+				continue
+			}
+		}
 		if err := r.check(); err != nil {
 			if err := quarantine(Quarantined{Reason: "invalid", Detail: err.Error(), EventID: r.EventID, Source: r.Source, Received: r.Received, Original: r.Original}); err != nil {
 				return Result{}, err
@@ -276,6 +304,9 @@ func (s *Store) Append(b Batch) (Result, error) {
 			continue
 		}
 		digest := sha256.Sum256(r.Canonical)
+		if r.Document {
+			digest = sha256.Sum256(r.Original)
+		}
 		prior, ok := inBatch[r.EventID]
 		if !ok && s.ids.mayContain(r.EventID) {
 			v, err := s.get(idKey(r.EventID))
@@ -294,6 +325,7 @@ func (s *Store) Append(b Batch) (Result, error) {
 		if ok {
 			if prior.digest == digest {
 				res.Duplicates++
+				seqOf[ri] = prior.seq
 				if r.Resolves != 0 {
 					resolved[r.Resolves] = prior.seq
 				}
@@ -315,7 +347,16 @@ func (s *Store) Append(b Batch) (Result, error) {
 		}
 
 		seq := head.Seq + 1
-		raw := encodeEntry(HashSize, seq, r.Received, r.Source, r.EventID, r.Original, r.Canonical, head.Hash)
+		var raw []byte
+		switch {
+		case r.Document:
+			raw = encodeDocEntry(HashSize, DocEntry{Kind: KindDocument, Seq: seq, Received: r.Received, Source: r.Source, EventID: r.EventID, Original: r.Original, Prev: head.Hash})
+		case r.Doc != nil:
+			raw = encodeDocEntry(HashSize, DocEntry{Kind: KindEvent, Seq: seq, Received: r.Received, Source: r.Source, EventID: r.EventID,
+				Original: r.Original, Canonical: r.Canonical, DocSeq: docSeq, DocPos: uint32(r.Doc.Pos), Prev: head.Hash})
+		default:
+			raw = encodeEntry(HashSize, seq, r.Received, r.Source, r.EventID, r.Original, r.Canonical, head.Hash)
+		}
 		h := HashEntry(raw)
 		val := append(raw, h[:]...) // the stored value: the entry, then its hash
 		if err := wb.Set(entryKey(seq), val, nil); err != nil {
@@ -336,6 +377,7 @@ func (s *Store) Append(b Batch) (Result, error) {
 			resolved[r.Resolves] = seq
 		}
 		inBatch[r.EventID] = seen{seq: seq, digest: digest}
+		seqOf[ri] = seq
 		head = Head{Seq: seq, Hash: h}
 		res.Appended++
 	}
@@ -403,6 +445,13 @@ func (r Record) check() error {
 	switch {
 	case r.EventID == "" || len(r.EventID) > MaxNameBytes:
 		return fmt.Errorf("event id of %d bytes, want 1..%d", len(r.EventID), MaxNameBytes)
+	case r.Document && r.Doc != nil:
+		return errors.New("a document record cannot come from a document")
+	case r.Document && len(r.Canonical) != 0:
+		return errors.New("a document record carries no canonical event")
+	case r.Document && len(r.Original) > MaxDocumentBytes:
+		return fmt.Errorf("document over the limit of %d bytes", MaxDocumentBytes)
+	case r.Document:
 	case len(r.Original) > MaxFieldBytes || len(r.Canonical) > MaxFieldBytes:
 		return fmt.Errorf("entry over the limit of %d bytes", MaxFieldBytes)
 	case len(r.Canonical) == 0:

@@ -278,12 +278,18 @@ func FuzzDecodeEntry(f *testing.F) {
 	f.Add(ledger.EncodeEntry(1, t0, ledger.Source{Name: "x", Partition: -1, Offset: 1}, "a", []byte("o"), []byte("c"), ledger.Hash{}))
 	f.Add([]byte{1, 0, 0})
 	f.Add([]byte{})
+	f.Add(ledger.EncodeDocEntry(ledger.DocEntry{Kind: ledger.KindDocument, Seq: 1, Received: t0, EventID: "d", Original: []byte("{}")}))
+	f.Add(ledger.EncodeDocEntry(ledger.DocEntry{Kind: ledger.KindEvent, Seq: 2, Received: t0, EventID: "e", Original: []byte("o"), Canonical: []byte("c"), DocSeq: 1, DocPos: 3}))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		e, err := ledger.DecodeEntry(raw)
 		if err != nil {
 			return
 		}
 		again := ledger.EncodeEntry(e.Seq, e.Received, e.Source, e.EventID, e.Original, e.Canonical, e.Prev)
+		if e.Version == ledger.EntryVersionDoc {
+			again = ledger.EncodeDocEntry(ledger.DocEntry{Kind: e.Kind, Seq: e.Seq, Received: e.Received, Source: e.Source, EventID: e.EventID,
+				Original: e.Original, Canonical: e.Canonical, DocSeq: e.DocSeq, DocPos: e.DocPos, Prev: e.Prev})
+		}
 		if string(again) != string(raw) {
 			t.Fatalf("re-encoding differs:\n got %x\nwant %x", again, raw)
 		}
