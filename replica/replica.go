@@ -142,6 +142,10 @@ func (r *Replica) restore() error {
 
 // project applies one verified entry to the projections.
 func (r *Replica) project(e ledger.Entry) error {
+	if e.Document() {
+		// A document's bytes are evidence; its events are entries of their own.
+		return r.proj.Apply(projections.Entry{Seq: e.Seq, Hash: e.Hash.String()})
+	}
 	ev, err := events.Decode(e.Canonical)
 	if err != nil {
 		// A verified entry this version cannot read (a newer event type):
@@ -427,6 +431,11 @@ type EntryView struct {
 	Original  string        `json:"original"`
 	Canonical jsonRaw       `json:"canonical"`
 	Raw       []byte        `json:"raw"` // the exact bytes hashed (base64 in JSON)
+	// Version 2 entries: a document, or an event citing its document.
+	Version     uint8  `json:"version"`
+	Document    bool   `json:"document,omitempty"`
+	DocumentSeq uint64 `json:"document_sequence,omitempty"`
+	DocumentPos uint32 `json:"document_position,omitempty"`
 }
 
 type jsonRaw []byte
@@ -448,6 +457,7 @@ func ViewOf(e ledger.Entry) EntryView {
 	return EntryView{
 		Seq: e.Seq, Hash: e.Hash.String(), Prev: e.Prev.String(), Received: e.Received, Source: e.Source,
 		EventID: e.EventID, Original: string(e.Original), Canonical: jsonRaw(e.Canonical), Raw: e.Raw,
+		Version: e.Version, Document: e.Document(), DocumentSeq: e.DocSeq, DocumentPos: e.DocPos,
 	}
 }
 
