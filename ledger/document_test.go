@@ -18,7 +18,7 @@ func TestDocumentEntries(t *testing.T) {
 	doc := ledger.Record{EventID: "epcis:doc-1", Document: true, Original: []byte(`{"type":"EPCISDocument","epcisBody":{"eventList":[{},{}]}}`),
 		Source: ledger.Source{Name: "chip-events", Partition: 2, Offset: 7}, Received: t0}
 	e0, e1 := record("ev-0", 7), record("ev-1", 7)
-	e0.Doc, e1.Doc = &ledger.DocRef{Record: 0, Pos: 0}, &ledger.DocRef{Record: 0, Pos: 1}
+	e0.Doc, e1.Doc = &ledger.DocRef{ID: doc.EventID, Pos: 0}, &ledger.DocRef{ID: doc.EventID, Pos: 1}
 	native := record("native-1", 8)
 	res, err := s.Append(ledger.Batch{Records: []ledger.Record{doc, e0, e1, native}})
 	require.NoError(t, err)
@@ -45,7 +45,7 @@ func TestDocumentEntries(t *testing.T) {
 	// The same document again: all duplicates; a later event of it still
 	// cites the document's first entry.
 	e2 := record("ev-2", 9)
-	e2.Doc = &ledger.DocRef{Record: 0, Pos: 2}
+	e2.Doc = &ledger.DocRef{ID: doc.EventID, Pos: 2}
 	res, err = s.Append(ledger.Batch{Records: []ledger.Record{doc, e0, e2}})
 	require.NoError(t, err)
 	require.Equal(t, 2, res.Duplicates)
@@ -58,21 +58,30 @@ func TestDocumentEntries(t *testing.T) {
 	bad := doc
 	bad.EventID, bad.Canonical = "epcis:doc-bad", []byte("x")
 	e3 := record("ev-3", 10)
-	e3.Doc = &ledger.DocRef{Record: 0}
+	e3.Doc = &ledger.DocRef{ID: bad.EventID}
 	res, err = s.Append(ledger.Batch{Records: []ledger.Record{bad, e3}})
 	require.NoError(t, err)
 	require.Equal(t, 0, res.Appended)
 	require.Equal(t, 2, res.Quarantined)
 
-	// A reference to a record that is not an earlier document is a bug.
+	// A reference to an event, or to a document appended in an earlier
+	// batch, resolves by id.
 	e4 := record("ev-4", 11)
-	e4.Doc = &ledger.DocRef{Record: 1}
-	_, err = s.Append(ledger.Batch{Records: []ledger.Record{record("ev-5", 11), e4}})
-	require.Error(t, err)
+	e4.Doc = &ledger.DocRef{ID: "ev-0"}
+	e6 := record("ev-6", 12)
+	e6.Doc = &ledger.DocRef{ID: doc.EventID, Pos: 5}
+	res, err = s.Append(ledger.Batch{Records: []ledger.Record{e4, e6}})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Quarantined, "ev-0 is an event, not a document")
+	require.Equal(t, 1, res.Appended)
+	e, err = s.Entry(6)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), e.DocSeq)
+	require.Equal(t, uint32(5), e.DocPos)
 
 	head, err := s.Verify(context.Background(), nil)
 	require.NoError(t, err)
-	require.Equal(t, uint64(5), head.Seq)
+	require.Equal(t, uint64(6), head.Seq)
 	// Round trip through the encoding.
 	raw := ledger.EncodeDocEntry(ledger.DocEntry{Kind: ledger.KindEvent, Seq: 9, EventID: "x", Original: []byte("o"), Canonical: []byte("c"), DocSeq: 3, DocPos: 4})
 	got, err := ledger.DecodeEntry(raw)

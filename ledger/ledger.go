@@ -77,17 +77,17 @@ type Record struct {
 	// Original holds it, Canonical is empty, EventID is the document id. It
 	// is stored as a version-2 document entry.
 	Document bool
-	// Doc, on an event mapped from a document, names the document's record
-	// (an earlier index in the same batch's Records) and the event's
-	// position in the document; the entry (version 2) cites the document's
-	// sequence. nil for a native event.
+	// Doc, on an event mapped from a document, names the document (by its
+	// id: an earlier record of the same batch, or an entry already in the
+	// ledger) and the event's position in it; the entry (version 2) cites
+	// the document's sequence. nil for a native event.
 	Doc *DocRef
 }
 
 // DocRef names the document an event record was mapped from.
 type DocRef struct {
-	Record int // index of the document's record in Batch.Records
-	Pos    int // the event's position in the document's event list
+	ID  string // the document record's EventID
+	Pos int    // the event's position in the document's event list
 }
 
 // Offset is the next offset to consume from a Kafka partition.
@@ -271,7 +271,6 @@ func (s *Store) Append(b Batch) (Result, error) {
 	}
 	inBatch := make(map[string]seen, len(b.Records))
 	resolved := make(map[uint64]uint64)
-	seqOf := make([]uint64, len(b.Records)) // the sequence each record is at (appended or already there); 0: quarantined
 	quarantine := func(q Quarantined) error {
 		qseq++
 		q.ID = qseq
@@ -284,14 +283,16 @@ func (s *Store) Append(b Batch) (Result, error) {
 		return wb.Set(quarantineKey(qseq), v, nil)
 	}
 
-	for ri, r := range b.Records {
+	docs := map[string]uint64{} // document id -> its sequence, for the documents of this batch
+	for _, r := range b.Records {
 		var docSeq uint64
 		if r.Doc != nil {
-			if r.Doc.Record < 0 || r.Doc.Record >= ri || !b.Records[r.Doc.Record].Document || r.Doc.Pos < 0 {
-				return Result{}, fmt.Errorf("ledger: record %d names document record %d, which is not an earlier document of the batch", ri, r.Doc.Record)
+			var err error
+			if docSeq, err = s.documentSeq(docs, r.Doc.ID); err != nil {
+				return Result{}, err
 			}
-			if docSeq = seqOf[r.Doc.Record]; docSeq == 0 {
-				if err := quarantine(Quarantined{Reason: "invalid", Detail: "the document it comes from was not appended", EventID: r.EventID, Source: r.Source, Received: r.Received, Original: r.Original}); err != nil {
+			if docSeq == 0 || r.Doc.Pos < 0 {
+				if err := quarantine(Quarantined{Reason: "invalid", Detail: fmt.Sprintf("its document %q was not appended", r.Doc.ID), EventID: r.EventID, Source: r.Source, Received: r.Received, Original: r.Original}); err != nil {
 					return Result{}, err
 				}
 				continue
@@ -325,7 +326,9 @@ func (s *Store) Append(b Batch) (Result, error) {
 		if ok {
 			if prior.digest == digest {
 				res.Duplicates++
-				seqOf[ri] = prior.seq
+				if r.Document {
+					docs[r.EventID] = prior.seq
+				}
 				if r.Resolves != 0 {
 					resolved[r.Resolves] = prior.seq
 				}
@@ -377,7 +380,9 @@ func (s *Store) Append(b Batch) (Result, error) {
 			resolved[r.Resolves] = seq
 		}
 		inBatch[r.EventID] = seen{seq: seq, digest: digest}
-		seqOf[ri] = seq
+		if r.Document {
+			docs[r.EventID] = seq
+		}
 		head = Head{Seq: seq, Hash: h}
 		res.Appended++
 	}
@@ -439,6 +444,35 @@ func (s *Store) Append(b Batch) (Result, error) {
 	}
 	res.Head = head
 	return res, nil
+}
+
+// documentSeq returns the sequence of document id: appended (or found a
+// duplicate) earlier in this batch, or already in the ledger; 0 if neither.
+func (s *Store) documentSeq(docs map[string]uint64, id string) (uint64, error) {
+	if seq, ok := docs[id]; ok {
+		return seq, nil
+	}
+	if !s.ids.mayContain(id) {
+		return 0, nil
+	}
+	v, err := s.get(idKey(id))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case len(v) != 8+32:
+		return 0, fmt.Errorf("ledger: id index of %d bytes for %q", len(v), id)
+	}
+	seq := binary.BigEndian.Uint64(v)
+	e, err := s.Entry(seq)
+	if err != nil {
+		return 0, err
+	}
+	if !e.Document() {
+		return 0, nil // an event, not a document, has that id
+	}
+	return seq, nil
 }
 
 func (r Record) check() error {
