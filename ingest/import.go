@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +58,7 @@ func (c Counts) String() string {
 // batches of 1,000 lines with no progress reports.
 type ImportOptions struct {
 	Decoder   Decoder
+	Documents DocumentReader   // maps EPCIS documents (a line, or the whole input); nil: native events only
 	BatchSize int              // lines per synced batch; 0 means 1,000
 	Progress  func(Counts)     // called after every batch when set
 	Now       func() time.Time // the receive clock; nil means time.Now
@@ -94,6 +97,16 @@ func Import(ctx context.Context, s *ledger.Store, r io.Reader, name string, opts
 		return nil
 	}
 	br := bufio.NewReaderSize(r, 1<<20)
+	if doc, ok, err := wholeDocument(br); err != nil {
+		return counts, fmt.Errorf("ingest: read %s: %w", name, err)
+	} else if ok {
+		// One JSON document over several lines (a pretty-printed EPCIS
+		// document): one message, at line 1.
+		counts.Read++
+		recs, rejects := PrepareInput(opts.Decoder, opts.Documents, doc, ledger.Source{Name: name, Partition: -1, Offset: 1}, now())
+		batch.Records, batch.Rejects = recs, rejects
+		return counts, flush()
+	}
 	var line int64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -122,12 +135,9 @@ func Import(ctx context.Context, s *ledger.Store, r io.Reader, name string, opts
 				Original: b,
 			})
 		} else {
-			rec, q := Prepare(opts.Decoder, b, src, now())
-			if q != nil {
-				batch.Rejects = append(batch.Rejects, *q)
-			} else {
-				batch.Records = append(batch.Records, rec)
-			}
+			recs, rejects := PrepareInput(opts.Decoder, opts.Documents, b, src, now())
+			batch.Rejects = append(batch.Rejects, rejects...)
+			batch.Records = append(batch.Records, recs...)
 		}
 		if len(batch.Records)+len(batch.Rejects) >= batchSize {
 			if err := flush(); err != nil {
@@ -171,4 +181,30 @@ func readLine(br *bufio.Reader, max int) (b []byte, total int, err error) {
 		}
 		return b, total, ferr
 	}
+}
+
+// wholeDocument reports whether the input is one JSON value spread over
+// several lines rather than JSON Lines: its first line alone is not valid
+// JSON but the whole input (at most MaxQuarantineBytes) is. It peeks
+// without consuming unless it returns true.
+func wholeDocument(br *bufio.Reader) ([]byte, bool, error) {
+	first, err := br.Peek(1)
+	if err != nil || (first[0] != '{' && first[0] != ' ' && first[0] != '\t' && first[0] != '\n' && first[0] != '\r') {
+		return nil, false, nil
+	}
+	// The first line, within what is buffered.
+	buf, _ := br.Peek(br.Buffered())
+	if nl := bytes.IndexByte(buf, '\n'); nl >= 0 && json.Valid(bytes.TrimSpace(buf[:nl])) {
+		return nil, false, nil
+	}
+	all, err := br.Peek(min(br.Size(), MaxQuarantineBytes))
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, false, err
+	}
+	if len(all) == br.Size() || !json.Valid(all) {
+		return nil, false, nil // larger than the buffer, or not one value: read it as lines
+	}
+	doc := bytes.Clone(bytes.TrimSpace(all))
+	_, _ = br.Discard(len(all))
+	return doc, true, nil
 }

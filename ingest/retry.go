@@ -51,17 +51,50 @@ func Retry(s *ledger.Store, decode Decoder, id uint64, replacement []byte, now t
 	if rej != nil {
 		return RetryResult{Quarantine: id}, &RejectedError{Reason: rej.Reason, Detail: rej.Detail}
 	}
-	rec.Resolves = id
-	res, err := s.Append(ledger.Batch{Records: []ledger.Record{rec}})
+	return retryRecords(s, id, []ledger.Record{rec})
+}
+
+// RetryDocument re-drives a quarantined EPCIS document (or a corrected
+// replacement) like Retry: the document and its events are appended, the
+// events that cannot be mapped are quarantined again, and the record is
+// marked resolved by the document's entry.
+func RetryDocument(s *ledger.Store, read DocumentReader, id uint64, replacement []byte, now time.Time) (RetryResult, error) {
+	q, err := s.Quarantined(id)
+	if err != nil {
+		return RetryResult{}, fmt.Errorf("ingest: quarantine %d: %w", id, err)
+	}
+	if q.Resolved != 0 {
+		return RetryResult{Quarantine: id, Seq: q.Resolved}, fmt.Errorf("%w: %d is at sequence %d", ErrResolved, id, q.Resolved)
+	}
+	data, src := q.Original, q.Source
+	if replacement != nil {
+		data = replacement
+		src = ledger.Source{Name: "retry:" + q.Source.String(), Partition: -1, Offset: int64(id)}
+	}
+	recs, rejects := PrepareInput(nil, read, data, src, now)
+	if len(recs) == 0 {
+		return RetryResult{Quarantine: id}, &RejectedError{Reason: rejects[0].Reason, Detail: rejects[0].Detail}
+	}
+	if len(rejects) > 0 {
+		if _, err := s.Append(ledger.Batch{Rejects: rejects}); err != nil {
+			return RetryResult{}, err
+		}
+	}
+	return retryRecords(s, id, recs)
+}
+
+func retryRecords(s *ledger.Store, id uint64, recs []ledger.Record) (RetryResult, error) {
+	recs[0].Resolves = id
+	res, err := s.Append(ledger.Batch{Records: recs})
 	if err != nil {
 		return RetryResult{}, err
 	}
 	if res.Conflicts > 0 {
 		return RetryResult{Quarantine: id}, &RejectedError{Reason: ledger.ReasonConflict, Detail: res.Quarantine[0].Detail}
 	}
-	q, err = s.Quarantined(id)
+	q, err := s.Quarantined(id)
 	if err != nil {
 		return RetryResult{}, err
 	}
-	return RetryResult{Quarantine: id, Seq: q.Resolved, Appended: res.Appended == 1}, nil
+	return RetryResult{Quarantine: id, Seq: q.Resolved, Appended: res.Appended >= 1}, nil
 }

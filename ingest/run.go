@@ -25,6 +25,9 @@ type Options struct {
 	Prefix string
 	// Decoder decodes chip-events messages; nil means events.Decode.
 	Decoder Decoder
+	// Documents maps EPCIS documents found on chip-events; nil: every
+	// message is a native event.
+	Documents DocumentReader
 	// MaxBatch is the most messages committed in one synced ledger batch;
 	// 0 means 5,000.
 	MaxBatch int
@@ -252,13 +255,12 @@ func (s *Service) readPartition(ctx context.Context, partition int, pos *int64, 
 		now := s.opts.Now()
 		for _, m := range msgs {
 			src := ledger.Source{Name: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
-			rec, q := Prepare(s.opts.Decoder, m.Value, src, now)
-			if q != nil {
-				f.rejects = append(f.rejects, *q)
+			recs, rejects := PrepareInput(s.opts.Decoder, s.opts.Documents, m.Value, src, now)
+			for _, q := range rejects {
+				f.rejects = append(f.rejects, q)
 				f.keys = append(f.keys, m.Key)
-				continue
 			}
-			f.records = append(f.records, rec)
+			f.records = append(f.records, recs...)
 		}
 		select {
 		case out <- f:
