@@ -19,6 +19,9 @@ type IngestOptions struct {
 	Token   string       // required on /admin/ when set
 	Logger  *slog.Logger
 	Decoder ingest.Decoder
+	// Capture enables the EPCIS 2.0 capture interface (POST /capture,
+	// GET /capture/{id}); nil: not served.
+	Capture *CaptureOptions
 }
 
 // Ingest returns the ingest daemon's handler:
@@ -31,6 +34,8 @@ type IngestOptions struct {
 //	GET  /admin/quarantine/{id}
 //	POST /admin/quarantine/{id}/retry    body: corrected bytes, or empty to re-drive the original
 //	GET  /debug/pprof/                   Go profiles (admin)
+//	POST /capture                        an EPCIS 2.0 document: validated, published to chip-events, 202 + Location
+//	GET  /capture/{id}, GET /capture     capture jobs: running until the document's entry is appended, then its events' entries and errors
 func Ingest(svc *ingest.Service, opts IngestOptions) http.Handler {
 	log := opts.Logger
 	if log == nil {
@@ -49,6 +54,9 @@ func Ingest(svc *ingest.Service, opts IngestOptions) http.Handler {
 		return nil
 	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	if opts.Capture != nil {
+		registerCapture(mux, a, store, *opts.Capture)
+	}
 	if opts.Metrics != nil {
 		mux.Handle("GET /metrics", opts.Metrics)
 	}
