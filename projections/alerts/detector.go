@@ -2,9 +2,11 @@ package alerts
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -187,27 +189,30 @@ func (d *Detector) Evaluate(p *projections.Projection, src projections.Source) (
 		}
 		units = slices.Sorted(maps.Keys(set))
 	}
-	n := 0
+	var judged []events.UnitID
 	for _, u := range units {
-		if k := u.Kind(); k != events.KindChip && k != events.KindSys {
-			continue
-		}
-		want, c, err := j.unit(u)
-		if err != nil {
-			return n, err
-		}
-		n++
-		if len(want) == 0 {
-			delete(d.unitWant, u)
-		} else {
-			d.unitWant[u] = want
-		}
-		if c == nil {
-			delete(d.contribs, u)
-		} else {
-			d.contribs[u] = c
+		if k := u.Kind(); k == events.KindChip || k == events.KindSys {
+			judged = append(judged, u)
 		}
 	}
+	results, err := d.judgeAll(p, src, now, judged)
+	if err != nil {
+		return 0, err
+	}
+	for i, u := range judged {
+		r := results[i]
+		if len(r.fs) == 0 {
+			delete(d.unitWant, u)
+		} else {
+			d.unitWant[u] = r.fs
+		}
+		if r.c == nil {
+			delete(d.contribs, u)
+		} else {
+			d.contribs[u] = r.c
+		}
+	}
+	n := len(judged)
 	agg := j.aggregate()
 	d.mu.Lock()
 	d.reconcile(j, agg, p.Seq())
@@ -217,6 +222,47 @@ func (d *Detector) Evaluate(p *projections.Projection, src projections.Source) (
 		d.swept = now
 	}
 	return n, nil
+}
+
+type unitResult struct {
+	fs []finding
+	c  *contrib
+}
+
+// judgeAll judges units on up to GOMAXPROCS workers, each over a
+// contiguous run of units (the chips of one server sort together, so a
+// worker's entry cache keeps serving them) with caches of its own.
+func (d *Detector) judgeAll(p *projections.Projection, src projections.Source, now time.Time, units []events.UnitID) ([]unitResult, error) {
+	out := make([]unitResult, len(units))
+	workers := min(runtime.GOMAXPROCS(0), 8, max(1, len(units)/256))
+	chunk := (len(units) + workers - 1) / max(workers, 1)
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	screens := make([]map[string][]screenHit, workers)
+	for w := range workers {
+		lo, hi := w*chunk, min(len(units), (w+1)*chunk)
+		if lo >= hi {
+			continue
+		}
+		wg.Go(func() {
+			j := newJudge(d, p, newCache(src), now)
+			j.screen = map[string][]screenHit{}
+			for i := lo; i < hi; i++ {
+				fs, c, err := j.unit(units[i])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				out[i] = unitResult{fs, c}
+			}
+			screens[w] = j.screen
+		})
+	}
+	wg.Wait()
+	for _, m := range screens {
+		maps.Copy(d.screen, m)
+	}
+	return out, errors.Join(errs...)
 }
 
 // loadReference loads every policy bundle and screening list the ledger

@@ -23,6 +23,10 @@ type judge struct {
 	parties map[string]*projections.Party
 	sites   map[string]*projections.Site
 	lics    map[string]*projections.Licence
+	// screen, when set, holds a worker's new screening results (read
+	// through to the detector's, which only the evaluation's own goroutine
+	// writes).
+	screen map[string][]screenHit
 }
 
 func newJudge(d *Detector, p *projections.Projection, src projections.Source, now time.Time) *judge {

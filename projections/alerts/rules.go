@@ -277,6 +277,9 @@ func (j *judge) screenParty(lv *listVersion, id string) []screenHit {
 	if h, ok := j.d.screen[k]; ok {
 		return h
 	}
+	if h, ok := j.screen[k]; ok && j.screen != nil {
+		return h
+	}
 	var out []screenHit
 	pa := j.party(id)
 	if pa != nil {
@@ -290,7 +293,11 @@ func (j *judge) screenParty(lv *listVersion, id string) []screenHit {
 			}
 		}
 	}
-	j.d.screen[k] = out
+	if j.screen != nil {
+		j.screen[k] = out
+	} else {
+		j.d.screen[k] = out
+	}
 	return out
 }
 
