@@ -22,8 +22,12 @@ const (
 type DocEvent struct {
 	Pos      int    // position in the document's event list
 	Original []byte // the event's JSON as it stands in the document
+	HashID   string // the event's CBV 2.0 hash id, indexed so a correction can find the event by it
 	Event    events.Event
 }
+
+// HashSubject is the subject index key of an EPCIS event's hash id.
+func HashSubject(hashID string) string { return "epcis-hash:" + hashID }
 
 // DocProblem is one event of a valid document that cannot be mapped.
 type DocProblem struct {
@@ -74,10 +78,9 @@ func PrepareInput(decode Decoder, read DocumentReader, original []byte, src ledg
 	}
 	recs := []ledger.Record{{EventID: id, Document: true, Original: original, Source: src, Received: received}}
 	for _, de := range evs {
-		subjects := de.Event.Subjects()
-		subs := make([]string, len(subjects))
-		for i, s := range subjects {
-			subs[i] = string(s)
+		subs := subjectKeys(de.Event)
+		if de.HashID != "" {
+			subs = append(subs, HashSubject(de.HashID))
 		}
 		recs = append(recs, ledger.Record{EventID: de.Event.ID, Subjects: subs, Original: de.Original, Canonical: de.Event.Canonical(),
 			Source: src, Received: received, Doc: &ledger.DocRef{ID: id, Pos: de.Pos}})

@@ -38,11 +38,7 @@ func Prepare(decode Decoder, original []byte, src ledger.Source, received time.T
 			Original: original,
 		}
 	}
-	subjects := ev.Subjects()
-	subs := make([]string, len(subjects))
-	for i, s := range subjects {
-		subs[i] = string(s)
-	}
+	subs := subjectKeys(ev)
 	return ledger.Record{
 		EventID:   ev.ID,
 		Subjects:  subs,
@@ -78,4 +74,22 @@ func salvageID(b []byte) string {
 		return ""
 	}
 	return ""
+}
+
+// subjectKeys are the ledger's subject index keys of an event: its units,
+// or for reference data its key ("site:S-1", "party:P-1", ...), so that the
+// write side can look reference data up (an EPCIS location's country).
+func subjectKeys(ev events.Event) []string {
+	subjects := ev.Subjects()
+	if len(subjects) == 0 {
+		if k := ev.Primary(); k != "" {
+			return []string{k}
+		}
+		return nil
+	}
+	subs := make([]string, len(subjects))
+	for i, s := range subjects {
+		subs[i] = string(s)
+	}
+	return subs
 }

@@ -51,6 +51,7 @@ func runImport(ctx context.Context, env *cli.Env, args []string) error {
 	start := time.Now()
 	last := start
 	counts, err := ingest.Import(ctx, s, in, name, ingest.ImportOptions{
+		Documents: ingest.EPCISReader(s, ""),
 		Progress: func(c ingest.Counts) {
 			if time.Since(last) >= 2*time.Second {
 				last = time.Now()

@@ -37,13 +37,19 @@ func runRun(ctx context.Context, env *cli.Env, args []string) error {
 	defer store.Close()
 
 	reg := metrics.NewRegistry()
+	documents := ingest.EPCISReader(store, "")
 	svc := ingest.NewService(store, ingest.Options{
-		Brokers:  cfg.BrokerList(),
-		Prefix:   cfg.TopicPrefix,
-		MaxBatch: maxBatch,
-		Logger:   log,
-		Metrics:  metrics.NewIngest(reg),
+		Brokers:   cfg.BrokerList(),
+		Prefix:    cfg.TopicPrefix,
+		MaxBatch:  maxBatch,
+		Logger:    log,
+		Metrics:   metrics.NewIngest(reg),
+		Documents: documents,
 	})
+	// The EPCIS capture interface publishes valid documents to chip-events,
+	// where this service appends them like any publisher's message.
+	capture := kafka.NewProducer(cfg.BrokerList(), kafka.TopicNames(cfg.TopicPrefix).Events, kafka.ProducerOptions{})
+	defer capture.Close()
 	ln, err := httpapi.Listen(cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -53,7 +59,10 @@ func runRun(ctx context.Context, env *cli.Env, args []string) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return httpapi.Serve(gctx, ln, httpapi.Ingest(svc, httpapi.IngestOptions{Metrics: reg.Handler(), Token: cfg.Token, Logger: log}), log)
+		return httpapi.Serve(gctx, ln, httpapi.Ingest(svc, httpapi.IngestOptions{Metrics: reg.Handler(), Token: cfg.Token, Logger: log,
+			Capture: &httpapi.CaptureOptions{Read: documents, Publish: func(ctx context.Context, key, value []byte) error {
+				return capture.Produce(ctx, kafka.Message{Key: key, Value: value})
+			}}}), log)
 	})
 	g.Go(func() error {
 		err := svc.Run(gctx)
