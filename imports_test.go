@@ -19,10 +19,11 @@ func TestImportRules(t *testing.T) {
 	const mod = "github.com/chipledger/chipledger"
 	// Which project packages may import a dependency (prefix match).
 	owners := map[string][]string{
-		"github.com/cockroachdb/pebble": {mod + "/ledger"},
-		"github.com/segmentio/kafka-go": {mod + "/kafka"},
-		"github.com/prometheus/":        {mod + "/metrics"},
-		"net/http/pprof":                {mod + "/httpapi"},
+		"github.com/cockroachdb/pebble":         {mod + "/ledger"},
+		"github.com/segmentio/kafka-go":         {mod + "/kafka"},
+		"github.com/prometheus/":                {mod + "/metrics"},
+		"net/http/pprof":                        {mod + "/httpapi"},
+		"github.com/santhosh-tekuri/jsonschema": {mod + "/epcis"},
 	}
 	dec := json.NewDecoder(strings.NewReader(string(out)))
 	seen := 0

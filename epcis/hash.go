@@ -402,6 +402,9 @@ func (c converter) object(name string, m map[string]any) *hnode {
 	for _, k := range sortedKeys(m) {
 		if strings.HasPrefix(k, "@xmlns") && len(k) > 7 {
 			if s, ok := m[k].(string); ok {
+				// a namespace declared here (JSON converted from XML) holds
+				// for this object and what it contains
+				c.ns = maps(c.ns)
 				c.ns[k[7:]] = s
 			}
 		}

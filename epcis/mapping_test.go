@@ -145,7 +145,7 @@ func TestMappingCases(t *testing.T) {
 		{"a lowercase serial", event(`"epcList": ["urn:epc:id:sgtin:0614141.812345.ab1"], "action": "OBSERVE", "bizStep": "installing", "bizLocation": {"id": "urn:chipledger:site:S-B"}, ` + pub), countries, "", "has lowercase letters"},
 		{"a publisher from the options", event(`"epcList": ["urn:epc:id:giai:4012345.SMC1"], "action": "OBSERVE", "bizStep": "installing", "bizLocation": {"id": "urn:chipledger:site:S-B"}`),
 			epcis.Options{Publisher: "P-AUTH", SiteCountry: countries.SiteCountry}, `"publisher":"P-AUTH"`, ""},
-		{"an eventID too long for a canonical id", event(`"eventID": "urn:x:`+strings.Repeat("a", 130)+`", "epcList": [], "action": "OBSERVE", `+pub), epcis.Options{}, "", "at most 128 bytes"},
+		{"an eventID too long for a canonical id", event(`"eventID": "urn:x:` + strings.Repeat("a", 130) + `", "epcList": [], "action": "OBSERVE", ` + pub), epcis.Options{}, "", "at most 128 bytes"},
 		{"a sale", doc("", `{"type": "TransactionEvent", "eventTime": "2025-01-10T08:00:00Z", "eventTimeZoneOffset": "+00:00", "epcList": ["urn:epc:id:giai:4012345.SMC1"], "action": "ADD",
 			"bizTransactionList": [{"type": "inv", "bizTransaction": "urn:chipledger:ref:INV-1"}],
 			"sourceList": [{"type": "owning_party", "source": "urn:chipledger:party:P-A"}], "destinationList": [{"type": "owning_party", "destination": "urn:chipledger:party:P-B"}], `+pub+`}`),
@@ -271,4 +271,28 @@ func TestValidationErrorStrings(t *testing.T) {
 	assert.Equal(t, "epcis: a.b: bad (and 1 more)", es.Error())
 	assert.Len(t, es.Unwrap(), 2)
 	_ = fmt.Sprint(es)
+}
+
+// TestEventsConcurrent: a Document is read-only after Parse; mapping it
+// from several goroutines gives the same events (run with -race).
+func TestEventsConcurrent(t *testing.T) {
+	data, err := os.ReadFile("testdata/story.jsonld")
+	require.NoError(t, err)
+	d, err := epcis.Parse(data)
+	require.NoError(t, err)
+	first, _ := d.EventsWith(storyOptions)
+	done := make(chan []epcis.Mapped)
+	for range 4 {
+		go func() {
+			ok, _ := d.EventsWith(storyOptions)
+			done <- ok
+		}()
+	}
+	for range 4 {
+		ok := <-done
+		require.Len(t, ok, len(first))
+		for i := range ok {
+			assert.Equal(t, first[i].Event.Canonical(), ok[i].Event.Canonical())
+		}
+	}
 }

@@ -5,15 +5,19 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/chipledger/chipledger/epcis"
+	"github.com/chipledger/chipledger/events"
 	"github.com/chipledger/chipledger/ingest"
 	"github.com/chipledger/chipledger/ledger"
 	"github.com/chipledger/chipledger/projections"
 	"github.com/chipledger/chipledger/replica"
+	"github.com/chipledger/chipledger/simulate"
 )
 
 // siteRegistration registers the story's data center, which its EPCIS
@@ -104,4 +108,57 @@ func TestEPCISRejects(t *testing.T) {
 	require.NoError(t, os.WriteFile(one, []byte(strings.ReplaceAll(string(transform), "\n", " ")+"\n"), 0o644))
 	_, c = importFile(t, one)
 	require.GreaterOrEqual(t, c.ByReason[ingest.ReasonUnsupported], int64(1), "%s", c)
+}
+
+type lines [][]byte
+
+func (l *lines) Event(line, _ []byte) error { *l = append(*l, bytes.Clone(line)); return nil }
+
+// A simulated world imported as native events and as EPCIS documents
+// (reference data and corrections native in both) gives identical
+// canonical dumps without ledger coordinates. The world is cut after its
+// first 6,000 lines to keep the test short (`make epcis-check` runs a
+// whole world).
+func TestSimulatedWorldNativeAndEPCIS(t *testing.T) {
+	n := 6000
+	if v := os.Getenv("EPCIS_WORLD_LINES"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	sim, err := simulate.New(simulate.Options{Seed: 5, Chips: 100})
+	require.NoError(t, err)
+	var all lines
+	_, err = sim.Run(context.Background(), &all)
+	require.NoError(t, err)
+	all = all[:min(n, len(all))]
+	var native, docs bytes.Buffer
+	converted := 0
+	for _, l := range all {
+		native.Write(l)
+		native.WriteByte('\n')
+		ev, err := events.Decode(l)
+		require.NoError(t, err)
+		d, ok, err := epcis.DocumentLine(ev)
+		require.NoError(t, err)
+		if ok {
+			l = d
+			converted++
+		}
+		docs.Write(l)
+		docs.WriteByte('\n')
+	}
+	importBytes := func(b []byte) (*ledger.Store, ingest.Counts) {
+		s, err := ledger.Open(filepath.Join(t.TempDir(), "ledger"), nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		c, err := ingest.Import(context.Background(), s, bytes.NewReader(b), "world.jsonl", ingest.ImportOptions{Documents: ingest.EPCISReader(s, "")})
+		require.NoError(t, err)
+		return s, c
+	}
+	ns, nc := importBytes(native.Bytes())
+	es, ec := importBytes(docs.Bytes())
+	require.Zero(t, nc.Rejected, "%s", nc)
+	require.Zero(t, ec.Rejected, "%s", ec)
+	require.Greater(t, converted, n/2, "most lines are custody events")
+	require.Equal(t, dumpOf(t, ns), dumpOf(t, es))
+	t.Logf("%d lines, %d as EPCIS documents: native %s; EPCIS %s", len(all), converted, nc, ec)
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 
 	"github.com/chipledger/chipledger/config"
+	"github.com/chipledger/chipledger/epcis"
 	"github.com/chipledger/chipledger/events"
 	"github.com/chipledger/chipledger/kafka"
 )
@@ -30,8 +31,8 @@ func runPublish(ctx context.Context, env *cli.Env, args []string) error {
 		fs.Usage()
 		return cli.ErrUsage
 	}
-	if cfg.Encoding == "epcis" {
-		return errors.New("--encoding epcis is not supported by publish yet; use native")
+	if cfg.Encoding != "native" && cfg.Encoding != "epcis" {
+		return fmt.Errorf("--encoding %q: want native or epcis", cfg.Encoding)
 	}
 	in := env.Stdin
 	if p := fs.Arg(0); p != "-" {
@@ -86,6 +87,17 @@ func runPublish(ctx context.Context, env *cli.Env, args []string) error {
 			}
 		} else {
 			msg.Key = []byte(ev.Primary())
+			if cfg.Encoding == "epcis" {
+				// Custody events as one-event EPCIS documents; reference
+				// data and corrections stay native.
+				doc, ok, err := epcis.DocumentLine(ev)
+				if err != nil {
+					return fmt.Errorf("line %d: %w", line, err)
+				}
+				if ok {
+					msg.Value = doc
+				}
+			}
 		}
 		batch = append(batch, msg)
 		if len(batch) >= 1000 {

@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"github.com/chipledger/chipledger/config"
+	"github.com/chipledger/chipledger/epcis"
+	"github.com/chipledger/chipledger/events"
 	"github.com/chipledger/chipledger/kafka"
 	"github.com/chipledger/chipledger/simulate"
 )
@@ -46,7 +48,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg config.Config
-	cfg.Register(fs, config.Brokers|config.TopicPrefix)
+	cfg.Register(fs, config.Brokers|config.TopicPrefix|config.Encoding)
 	var (
 		seed      = fs.Int64("seed", 1, "seed: the same seed and flags give byte-identical output")
 		chips     = fs.Int("chips", simulate.DefaultChips, fmt.Sprintf("chips of the benign world (%d to %d); scenarios add their own", simulate.MinChips, simulate.MaxChips))
@@ -64,6 +66,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := config.Parse(fs, args); err != nil {
 		return 2 // flag has printed the problem (or the help)
+	}
+	if cfg.Encoding != "native" && cfg.Encoding != "epcis" {
+		fmt.Fprintf(stderr, "simulate: --encoding %q: want native or epcis\n", cfg.Encoding)
+		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "simulate: unexpected argument %q\n", fs.Arg(0))
@@ -130,7 +136,11 @@ func run(ctx context.Context, opts simulate.Options, cfg config.Config, out, tru
 		defer ks.p.Close()
 		sinks = append(sinks, ks)
 	}
-	st, err := sim.Run(ctx, sinks)
+	var sink simulate.Sink = sinks
+	if cfg.Encoding == "epcis" {
+		sink = epcisSink{sinks}
+	}
+	st, err := sim.Run(ctx, sink)
 	if err == nil && ks != nil {
 		err = ks.flush()
 	}
@@ -160,6 +170,26 @@ func writeFile(path string, write func(io.Writer) error) error {
 		return err
 	}
 	return f.Close()
+}
+
+// epcisSink writes custody events as one-event EPCIS documents and the
+// rest (reference data, corrections) native: what an EPCIS-speaking
+// publisher sends.
+type epcisSink struct{ next simulate.Sink }
+
+func (e epcisSink) Event(line, key []byte) error {
+	ev, err := events.Decode(line)
+	if err != nil {
+		return err
+	}
+	doc, ok, err := epcis.DocumentLine(ev)
+	if err != nil {
+		return err
+	}
+	if ok {
+		line = doc
+	}
+	return e.next.Event(line, key)
 }
 
 // multiSink sends every line to each sink in turn.
