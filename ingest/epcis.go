@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/chipledger/chipledger/epcis"
 	"github.com/chipledger/chipledger/events"
@@ -32,7 +34,7 @@ func EPCISReader(store *ledger.Store, publisher string) DocumentReader {
 	return func(doc []byte) ([]DocEvent, []DocProblem, error) {
 		d, err := epcis.Parse(doc)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, allReasons(err)
 		}
 		mapped, unsupported := d.EventsWith(opts)
 		out := make([]DocEvent, 0, len(mapped))
@@ -71,3 +73,33 @@ func siteCountry(store *ledger.Store, site string) (string, bool) {
 	}
 	return country, country != ""
 }
+
+// allReasons spells out every reason of a validation failure, each with
+// its JSON path ("/" for the document as a whole), up to 20.
+func allReasons(err error) error {
+	var ves epcis.ValidationErrors
+	if !errors.As(err, &ves) || len(ves) < 2 {
+		return err
+	}
+	parts := make([]string, 0, min(len(ves), 20))
+	for _, v := range ves[:min(len(ves), 20)] {
+		path := v.Path
+		if path == "" {
+			path = "/"
+		}
+		parts = append(parts, path+": "+v.Reason)
+	}
+	msg := "epcis: " + strings.Join(parts, "; ")
+	if len(ves) > 20 {
+		msg += fmt.Sprintf(" (and %d more)", len(ves)-20)
+	}
+	return &reasonsError{msg: msg, err: ves}
+}
+
+type reasonsError struct {
+	msg string
+	err epcis.ValidationErrors
+}
+
+func (e *reasonsError) Error() string { return e.msg }
+func (e *reasonsError) Unwrap() error { return e.err }
