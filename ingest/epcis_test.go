@@ -158,7 +158,7 @@ func TestSimulatedWorldNativeAndEPCIS(t *testing.T) {
 	es, ec := importBytes(docs.Bytes())
 	require.Zero(t, nc.Rejected, "%s", nc)
 	require.Zero(t, ec.Rejected, "%s", ec)
-	require.Greater(t, converted, n/2, "most lines are custody events")
+	require.Greater(t, converted, len(all)/2, "most lines are custody events")
 	require.Equal(t, dumpOf(t, ns), dumpOf(t, es))
 	t.Logf("%d lines, %d as EPCIS documents: native %s; EPCIS %s", len(all), converted, nc, ec)
 }
