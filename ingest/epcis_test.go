@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -162,3 +163,26 @@ func TestSimulatedWorldNativeAndEPCIS(t *testing.T) {
 	require.Equal(t, dumpOf(t, ns), dumpOf(t, es))
 	t.Logf("%d lines, %d as EPCIS documents: native %s; EPCIS %s", len(all), converted, nc, ec)
 }
+
+// A quarantined document retried with a corrected replacement appends the
+// document and its events, and the quarantine record is resolved.
+func TestEPCISRetry(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"type":"EPCISDocument","schemaVersion":"2.0","epcisBody":{"eventList":[{"type":"ObjectEvent"}]}}`+"\n"), 0o644))
+	s, c := importFile(t, bad)
+	require.EqualValues(t, 1, c.Rejected)
+	fixed, err := os.ReadFile("../epcis/testdata/story.jsonld")
+	require.NoError(t, err)
+	res, err := ingest.Retry(s, nil, 1, fixed, t0())
+	require.NoError(t, err)
+	require.True(t, res.Appended)
+	doc, err := s.Entry(res.Seq)
+	require.NoError(t, err)
+	require.True(t, doc.Document(), "resolved by the document's entry")
+	require.Equal(t, uint64(13), s.Head().Seq, "the site, the document and its 11 events")
+	_, err = ingest.Retry(s, nil, 1, fixed, t0())
+	require.ErrorIs(t, err, ingest.ErrResolved)
+}
+
+func t0() time.Time { return time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC) }

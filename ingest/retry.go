@@ -33,19 +33,15 @@ type RetryResult struct {
 // replacement, are decoded again and appended once; the record is marked
 // resolved in the same batch. Replacement bytes are recorded with the
 // source "retry:<original source>" and the quarantine id as the offset, so
-// the entry never claims Kafka coordinates whose bytes differ.
+// the entry never claims Kafka coordinates whose bytes differ. An EPCIS
+// document is re-driven whole: the document and its events.
 func Retry(s *ledger.Store, decode Decoder, id uint64, replacement []byte, now time.Time) (RetryResult, error) {
-	q, err := s.Quarantined(id)
+	data, src, res, err := retryInput(s, id, replacement)
 	if err != nil {
-		return RetryResult{}, fmt.Errorf("ingest: quarantine %d: %w", id, err)
+		return res, err
 	}
-	if q.Resolved != 0 {
-		return RetryResult{Quarantine: id, Seq: q.Resolved}, fmt.Errorf("%w: %d is at sequence %d", ErrResolved, id, q.Resolved)
-	}
-	data, src := q.Original, q.Source
-	if replacement != nil {
-		data = replacement
-		src = ledger.Source{Name: "retry:" + q.Source.String(), Partition: -1, Offset: int64(id)}
+	if IsDocument(data) {
+		return retryDocument(s, EPCISReader(s, ""), id, data, src, now)
 	}
 	rec, rej := Prepare(decode, data, src, now)
 	if rej != nil {
@@ -54,23 +50,27 @@ func Retry(s *ledger.Store, decode Decoder, id uint64, replacement []byte, now t
 	return retryRecords(s, id, []ledger.Record{rec})
 }
 
-// RetryDocument re-drives a quarantined EPCIS document (or a corrected
-// replacement) like Retry: the document and its events are appended, the
-// events that cannot be mapped are quarantined again, and the record is
-// marked resolved by the document's entry.
-func RetryDocument(s *ledger.Store, read DocumentReader, id uint64, replacement []byte, now time.Time) (RetryResult, error) {
+// retryInput returns what a retry re-drives: the quarantined bytes or their
+// replacement, with the source to record.
+func retryInput(s *ledger.Store, id uint64, replacement []byte) ([]byte, ledger.Source, RetryResult, error) {
 	q, err := s.Quarantined(id)
 	if err != nil {
-		return RetryResult{}, fmt.Errorf("ingest: quarantine %d: %w", id, err)
+		return nil, ledger.Source{}, RetryResult{}, fmt.Errorf("ingest: quarantine %d: %w", id, err)
 	}
 	if q.Resolved != 0 {
-		return RetryResult{Quarantine: id, Seq: q.Resolved}, fmt.Errorf("%w: %d is at sequence %d", ErrResolved, id, q.Resolved)
+		return nil, ledger.Source{}, RetryResult{Quarantine: id, Seq: q.Resolved}, fmt.Errorf("%w: %d is at sequence %d", ErrResolved, id, q.Resolved)
 	}
-	data, src := q.Original, q.Source
 	if replacement != nil {
-		data = replacement
-		src = ledger.Source{Name: "retry:" + q.Source.String(), Partition: -1, Offset: int64(id)}
+		return replacement, ledger.Source{Name: "retry:" + q.Source.String(), Partition: -1, Offset: int64(id)}, RetryResult{}, nil
 	}
+	return q.Original, q.Source, RetryResult{}, nil
+}
+
+// retryDocument re-drives a quarantined EPCIS document (or its
+// replacement): the document and its events are appended, the events that
+// cannot be mapped are quarantined again, and the record is marked
+// resolved by the document's entry.
+func retryDocument(s *ledger.Store, read DocumentReader, id uint64, data []byte, src ledger.Source, now time.Time) (RetryResult, error) {
 	recs, rejects := PrepareInput(nil, read, data, src, now)
 	if len(recs) == 0 {
 		return RetryResult{Quarantine: id}, &RejectedError{Reason: rejects[0].Reason, Detail: rejects[0].Detail}

@@ -50,48 +50,23 @@ func (j *judge) pol(t time.Time) *polVersion {
 func (j *judge) controls(t time.Time) *policy.Controls { return j.pol(t).b.Controls }
 func (j *judge) th(t time.Time) policy.Thresholds      { return j.pol(t).b.Thresholds }
 
-func (j *judge) party(id string) *projections.Party {
+func (j *judge) party(id string) *projections.Party    { return cached(j.parties, id, j.p.Party) }
+func (j *judge) site(id string) *projections.Site      { return cached(j.sites, id, j.p.Site) }
+func (j *judge) licence(n string) *projections.Licence { return cached(j.lics, n, j.p.Licence) }
+
+// cached looks a reference record up once per evaluation (nil: none).
+func cached[T any](m map[string]*T, id string, get func(string) (T, bool)) *T {
 	if id == "" {
 		return nil
 	}
-	if p, ok := j.parties[id]; ok {
-		return p
+	if v, ok := m[id]; ok {
+		return v
 	}
-	var out *projections.Party
-	if p, ok := j.p.Party(id); ok {
-		out = &p
+	var out *T
+	if v, ok := get(id); ok {
+		out = &v
 	}
-	j.parties[id] = out
-	return out
-}
-
-func (j *judge) site(id string) *projections.Site {
-	if id == "" {
-		return nil
-	}
-	if s, ok := j.sites[id]; ok {
-		return s
-	}
-	var out *projections.Site
-	if s, ok := j.p.Site(id); ok {
-		out = &s
-	}
-	j.sites[id] = out
-	return out
-}
-
-func (j *judge) licence(n string) *projections.Licence {
-	if n == "" {
-		return nil
-	}
-	if l, ok := j.lics[n]; ok {
-		return l
-	}
-	var out *projections.Licence
-	if l, ok := j.p.Licence(n); ok {
-		out = &l
-	}
-	j.lics[n] = out
+	m[id] = out
 	return out
 }
 
