@@ -32,6 +32,16 @@ type QueryOptions struct {
 	// Triage publishes investigators' decisions to chip-events; nil: the
 	// triage endpoints answer 503.
 	Triage TriagePublisher
+	// Scope limits party-scoped identities (nil: NewScope(r)); Decisions is
+	// the triage path (nil: NewDecisions over Triage). Share them with the
+	// web UI so that both see the same scope and pending decisions.
+	Scope     *Scope
+	Decisions *Decisions
+	// Session identifies a GET without a bearer token by the web UI's
+	// session cookie (report downloads from the UI); nil: tokens only.
+	Session func(*http.Request) (Identity, bool)
+	// UI is served on every path the API does not (the web UI on /).
+	UI http.Handler
 }
 
 // Page is one page of a list.
@@ -55,9 +65,12 @@ type Page[T any] struct {
 //	GET /api/v1/alerts                    alerts (?severity=&rule=&country=&since=&state=&subject=&offset=&limit=): AlertList
 //	GET /api/v1/alerts/{id}               one alert with its evidence and citations (the id URL-escaped)
 //	GET /api/v1/detection                 the detector's counts and the policy and screening documents in use
+//	GET /api/v1/reports/{kind}/{id}       compliance reports: exporter, country, site, dossier (?from=&to=&as_of=&format=json|csv|html; reports.go)
 //	POST /api/v1/alerts/{id}/acknowledge  an investigator's decision ({"reason":"..."}; dismiss needs one): 202, pending
 //	POST /api/v1/alerts/{id}/dismiss      until the event is back from the ledger (alert.pending); 403 for a reader's
 //	POST /api/v1/alerts/{id}/escalate     token, 503 when the replica has no brokers to publish to
+//	GET /api/v1/units/{id}/epcis          the unit's custody history as an EPCIS 2.0 document (docs/epcis.md)
+//	GET /events                           EPCIS 2.0 query (MATCH_anyEPC, MATCH_epc, GE_/LT_eventTime, EQ_bizStep, EQ_bizLocation)
 //	GET /head, /healthz, /readyz, /metrics
 //
 // Errors are {"error":{"code":"...","message":"..."}}: 400 for bad
@@ -67,7 +80,14 @@ func Query(r *replica.Replica, opts QueryOptions) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &api{log: log, token: opts.Token, tokens: opts.Tokens}
+	a := &api{log: log, token: opts.Token, tokens: opts.Tokens, scope: opts.Scope, decisions: opts.Decisions, session: opts.Session}
+	if a.scope == nil {
+		a.scope = NewScope(r)
+	}
+	if a.decisions == nil {
+		a.decisions = NewDecisions(r, opts.Triage, a.scope, log)
+	}
+	a.pending = &a.decisions.pending
 	mux := http.NewServeMux()
 	read := a.admin // the same bearer check: a read token
 	head := func(w http.ResponseWriter, _ *http.Request) error {
@@ -194,8 +214,20 @@ func Query(r *replica.Replica, opts QueryOptions) http.Handler {
 		if err != nil {
 			return err
 		}
+		id := identityOf(req.Context())
+		all, err := a.scope.Alerts(id, r.Alerts(f))
+		if err != nil {
+			return err
+		}
 		st := r.AlertStats()
-		p := page(r.Alerts(f), offset, limit)
+		if id.Party != "" {
+			scoped, err := a.scope.Alerts(id, r.Alerts(alerts.Filter{}))
+			if err != nil {
+				return err
+			}
+			st = a.scope.Stats(id, st, scoped)
+		}
+		p := page(all, offset, limit)
 		for i := range p.Items {
 			a.pending.overlay(&p.Items[i])
 		}
@@ -211,11 +243,24 @@ func Query(r *replica.Replica, opts QueryOptions) http.Handler {
 		writeJSON(w, http.StatusOK, al)
 		return nil
 	}))
-	mux.HandleFunc("POST /api/v1/alerts/{id}/{action}", read(a.triage(r, opts.Triage)))
-	mux.HandleFunc("GET /api/v1/detection", read(func(w http.ResponseWriter, _ *http.Request) error {
-		writeJSON(w, http.StatusOK, r.AlertStats())
+	mux.HandleFunc("POST /api/v1/alerts/{id}/{action}", read(a.triage()))
+	mux.HandleFunc("GET /api/v1/detection", read(func(w http.ResponseWriter, req *http.Request) error {
+		st := r.AlertStats()
+		if id := identityOf(req.Context()); id.Party != "" {
+			scoped, err := a.scope.Alerts(id, r.Alerts(alerts.Filter{}))
+			if err != nil {
+				return err
+			}
+			st = a.scope.Stats(id, st, scoped)
+		}
+		writeJSON(w, http.StatusOK, st)
 		return nil
 	}))
+	registerReports(mux, r, read)
+	registerEPCIS(mux, r, read)
+	if opts.UI != nil {
+		mux.Handle("/", opts.UI)
+	}
 	return mux
 }
 

@@ -69,6 +69,17 @@ func errorStatus(err error) (int, string) {
 	return http.StatusInternalServerError, "internal error"
 }
 
+// ErrorStatus maps an error of this package's functions (Decisions.Decide,
+// Scope) or of the domain packages to an HTTP status and a message safe
+// to show: internal errors are "internal error".
+func ErrorStatus(err error) (int, string) {
+	status, msg := errorStatus(err)
+	if status != http.StatusInternalServerError && (msg == "" || status == http.StatusConflict || status == http.StatusUnprocessableEntity) {
+		msg = err.Error()
+	}
+	return status, msg
+}
+
 // ErrorBody is the JSON of every error answer.
 type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
@@ -105,10 +116,15 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // api wraps handlers with error mapping and logging.
 type api struct {
-	log     *slog.Logger
-	token   string
-	tokens  *Tokens // identities; nil: the single token (or none) guards reads
-	pending pendingSet
+	log       *slog.Logger
+	token     string
+	tokens    *Tokens // identities; nil: the single token (or none) guards reads
+	pending   *pendingSet
+	decisions *Decisions
+	scope     *Scope
+	// session identifies a GET without a bearer token by the web UI's
+	// session cookie; nil: bearer tokens only.
+	session func(*http.Request) (Identity, bool)
 }
 
 func (a *api) handle(h handlerFunc) http.HandlerFunc {
@@ -131,6 +147,14 @@ func (a *api) admin(h handlerFunc) http.HandlerFunc {
 	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		switch {
+		case !ok && a.session != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			// A browser signed in to the web UI (report downloads): its
+			// session's identity. Never for a POST: those need the token.
+			id, found := a.session(r)
+			if !found && (a.tokens != nil || a.token != "") {
+				return &statusError{http.StatusUnauthorized, "a valid bearer token is required"}
+			}
+			r = r.WithContext(withIdentity(r.Context(), id))
 		case a.tokens != nil:
 			id, found := a.tokens.Lookup(got)
 			if !ok || !found {
@@ -141,6 +165,9 @@ func (a *api) admin(h handlerFunc) http.HandlerFunc {
 			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.token)) != 1 {
 				return &statusError{http.StatusUnauthorized, "a valid bearer token is required"}
 			}
+		}
+		if err := a.scope.request(r, identityOf(r.Context())); err != nil {
+			return err
 		}
 		return h(w, r)
 	})

@@ -23,6 +23,7 @@ import (
 	"github.com/chipledger/chipledger/metrics"
 	"github.com/chipledger/chipledger/projections"
 	"github.com/chipledger/chipledger/projections/alerts"
+	"github.com/chipledger/chipledger/projections/reports"
 	"github.com/chipledger/chipledger/replica"
 )
 
@@ -40,6 +41,9 @@ type backend interface {
 	// parameters of GET /api/v1/alerts, checked by httpapi.AlertFilter).
 	alerts(ctx context.Context, q url.Values) (httpapi.AlertList, error)
 	alert(ctx context.Context, id string) (alerts.Alert, error)
+	// report builds a compliance report (reportcmds.go); q holds the
+	// parameters of GET /api/v1/reports/{kind}/{subject}.
+	report(ctx context.Context, kind, subject string, q url.Values) (reports.Report, error)
 	close() error
 }
 
@@ -68,7 +72,7 @@ func openBackend(ctx context.Context, cfg *config.Config, log *slog.Logger) (bac
 		if err != nil {
 			return nil, err
 		}
-		return &local{r: r}, nil
+		return &local{r: r, detectOpts: detectOptions(cfg)}, nil
 	}
 	return nil, fmt.Errorf("--server URL or --ledger DIR is required ($%s or $%s)", config.EnvServer, config.EnvLedger)
 }
@@ -108,6 +112,8 @@ type local struct {
 	// a chain or a unit does not wait for detection.
 	detectOnce sync.Once
 	detectErr  error
+	detectOpts alerts.Options // for the reports' own detector and policy documents
+	reports    reporter
 }
 
 func (l *local) detect() error {

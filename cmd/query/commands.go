@@ -26,6 +26,7 @@ import (
 	"github.com/chipledger/chipledger/projections"
 	"github.com/chipledger/chipledger/projections/alerts"
 	"github.com/chipledger/chipledger/replica"
+	"github.com/chipledger/chipledger/web"
 )
 
 // readFlags are the flags of every read command (--reference is used
@@ -347,10 +348,16 @@ func runServe(ctx context.Context, env *cli.Env, args []string) error {
 	} else if publishAlerts {
 		return errors.New("--publish-alerts needs a replica that follows chip-ledger (--state DIR, not --ledger)")
 	}
+	// The web UI on /, sharing the API's scope rules and triage path.
+	scope := httpapi.NewScope(r)
+	decisions := httpapi.NewDecisions(r, triage, scope, log)
+	ui := web.New(r, web.Options{Tokens: tokens, Token: cfg.Token, Scope: scope, Decisions: decisions, Logger: log})
+	g.Go(func() error { return ui.Run(gctx) })
 	g.Go(func() error {
 		return httpapi.Serve(gctx, ln, httpapi.Query(r, httpapi.QueryOptions{
 			Metrics: reg.Handler(), Token: cfg.Token, Tokens: tokens, Triage: triage, Logger: log, Ready: ready,
 			Status: func() any { return map[string]any{"lag": lag.Load(), "follow": follow} },
+			Scope:  scope, Decisions: decisions, Session: ui.Session, UI: ui,
 		}), log)
 	})
 	g.Go(func() error { return r.RunDetection(gctx, 250*time.Millisecond) })

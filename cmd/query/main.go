@@ -19,6 +19,7 @@
 //	query alerts   [--severity S] [--rule R] [--country C] [--since D] [--alert-state open|withdrawn|all] [--subject X]
 //	query alert    ID        one alert with its evidence and citations
 //	query eval     --truth FILE [--as-of T]   score the alerts against a simulator truth (offline only)
+//	query report   exporter PARTY|country CC|site SITE|dossier SERIAL [--from D --to D] [--as-of T] [--format table|json|csv|html]
 //
 // Every command other than serve takes --server URL or --ledger DIR
 // (CHIPLEDGER_SERVER, CHIPLEDGER_LEDGER); offline, --reference DIR is where
@@ -57,7 +58,9 @@ var commands = []cli.Command{
 	{Name: "dump", Summary: "a canonical dump of every projection", Run: runDump},
 	{Name: "alerts", Summary: "the alerts (red-flag rules R1..R22), filtered, with a count by rule", Run: runAlerts},
 	{Name: "alert", Summary: "one alert: its evidence, policy citation and fact source", Run: runAlert},
+	{Name: "epcis", Summary: "a unit's custody history as an EPCIS 2.0 document (following containment)", Run: runEPCIS},
 	{Name: "eval", Summary: "score the alerts against a simulator truth file (offline, --ledger)", Run: runEval},
+	{Name: "report", Summary: "a compliance report: exporter, country, site or dossier (--format table|json|csv|html)", Run: runReport},
 }
 
 // Run runs one query subcommand and returns the exit code: 0 on success, 1
