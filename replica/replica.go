@@ -310,6 +310,11 @@ func (r *Replica) View(fn func(p *projections.Projection, src projections.Source
 // Entry returns an applied entry.
 func (r *Replica) Entry(seq uint64) (ledger.Entry, error) { return r.store.Entry(seq) }
 
+// Scan calls fn for every verified entry from sequence from, in order, until
+// fn returns an error (ledger.ErrStop ends it without one): a sequential
+// walk for what reads the whole ledger (the reports' flow index).
+func (r *Replica) Scan(from uint64, fn func(ledger.Entry) error) error { return r.store.Scan(from, fn) }
+
 // Verify re-walks the replica's own copy of the chain.
 func (r *Replica) Verify(ctx context.Context) (ledger.Head, error) { return r.store.Verify(ctx, nil) }
 

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"errors"
 	"bytes"
 	"cmp"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chipledger/chipledger/events"
+	"github.com/chipledger/chipledger/ledger"
 )
 
 // Index holds what the reports need and the projection does not keep: the
@@ -130,6 +132,9 @@ func (ix *Index) Update(l Ledger, to uint64) error {
 	if to <= ix.seq {
 		return nil
 	}
+	if sc, ok := l.(Scanner); ok {
+		return ix.scan(sc, to)
+	}
 	const block = 4096
 	from := ix.seq + 1
 	nblocks := int((to-from)/block + 1)
@@ -182,6 +187,83 @@ func (ix *Index) Update(l Ledger, to uint64) error {
 		}
 		for _, sc := range out[b] {
 			ix.add(sc)
+		}
+	}
+	return nil
+}
+
+// Scanner is a Ledger that reads entries in order (the replica's store):
+// one sequential walk instead of a point read per entry, which a block
+// cache smaller than the store would thrash.
+type Scanner interface {
+	Scan(from uint64, fn func(ledger.Entry) error) error
+}
+
+// scan adds the entries after the last one the index saw, up to to, read
+// in order from sc; the events kept are decoded on every core and added in
+// sequence order.
+func (ix *Index) scan(sc Scanner, to uint64) error {
+	type block struct {
+		seqs       []uint64
+		canonicals [][]byte
+		done       chan []scanned
+	}
+	work := make(chan *block, 16)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for b := range work {
+				out := make([]scanned, len(b.seqs))
+				for i, c := range b.canonicals {
+					out[i] = scanned{seq: b.seqs[i]}
+					if typ := peekType(c); typ == "" || indexed[typ] {
+						if ev, err := events.Decode(c); err == nil && indexed[ev.Type] {
+							out[i].ev = &ev
+						}
+					}
+				}
+				b.done <- out
+			}
+		})
+	}
+	order := make(chan *block, 64) // blocks in sequence order, for the adder
+	var scanErr error
+	go func() {
+		defer close(order)
+		defer close(work)
+		cur := &block{done: make(chan []scanned, 1)}
+		flush := func() {
+			if len(cur.seqs) == 0 {
+				return
+			}
+			order <- cur
+			work <- cur
+			cur = &block{done: make(chan []scanned, 1)}
+		}
+		scanErr = sc.Scan(ix.seq+1, func(e ledger.Entry) error {
+			if e.Seq > to {
+				return ledger.ErrStop
+			}
+			cur.seqs = append(cur.seqs, e.Seq)
+			cur.canonicals = append(cur.canonicals, e.Canonical)
+			if len(cur.seqs) == 4096 {
+				flush()
+			}
+			return nil
+		})
+		flush()
+	}()
+	var got [][]scanned
+	for b := range order {
+		got = append(got, <-b.done)
+	}
+	wg.Wait()
+	if scanErr != nil && !errors.Is(scanErr, ledger.ErrStop) {
+		return fmt.Errorf("reports: index: %w", scanErr)
+	}
+	for _, blk := range got {
+		for _, s := range blk {
+			ix.add(s)
 		}
 	}
 	return nil
