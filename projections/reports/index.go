@@ -1,9 +1,9 @@
 package reports
 
 import (
-	"errors"
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
