@@ -247,7 +247,7 @@ func alertsBy(as []alerts.Alert, t time.Time) []alerts.Alert {
 // unknown party, site or unit. The first report builds the flow index
 // (every entry read once); later ones read only the entries after it.
 func registerReports(mux *http.ServeMux, r *replica.Replica, read func(handlerFunc) http.HandlerFunc) {
-	rp := NewReporter(r, ReporterOptions{})
+	rp := NewReporter(r, ReporterOptions{Detect: r.DetectOptions()})
 	mux.HandleFunc("GET /api/v1/reports/{kind}/{id}", read(func(w http.ResponseWriter, req *http.Request) error {
 		rr, err := ParseReportRequest(req.PathValue("kind"), req.PathValue("id"), req.URL.Query())
 		if err != nil {

@@ -141,3 +141,7 @@ func (r *Replica) DetectionStatus() DetectionStatus {
 	ds.Seq, ds.Open, ds.Withdrawn, ds.Problems = st.Seq, st.Open, st.Withdrawn, len(st.Problems)
 	return ds
 }
+
+// DetectOptions are the detector options the replica was opened with (its
+// Resolve finds the documents the ledger names by digest only).
+func (r *Replica) DetectOptions() alerts.Options { return r.opts.Detect }
