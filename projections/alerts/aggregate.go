@@ -71,12 +71,12 @@ func (j *judge) contribution(v *view, fs []finding) *contrib {
 				c.licUses = append(c.licUses, licUse{b.Licence, v.evidence(i)})
 			}
 			if c.chip && c.h100 > 0 {
+				// Tier 2 under the (rescinded) Jan 2025 rule: neither a
+				// Tier 1 ally nor D:5/Macau.
 				ctl := j.controls(t)
-				if tier, dest := 0, ctl.Diffusion(); !ctl.Embargoed(b.To.Country, t) && !slices.Contains(dest.Tier1, ctl.Country(b.To.Country, t)) {
-					_ = tier
-					if y := t.Year(); y >= dest.CapFirstYear && y <= dest.CapLastYear {
-						c.exports = append(c.exports, capUse{b.To.Party, ctl.Country(b.To.Country, t), y, v.evidence(i)})
-					}
+				diff, dest := ctl.Diffusion(), ctl.Country(b.To.Country, t)
+				if y := t.Year(); !ctl.Embargoed(dest, t) && !slices.Contains(diff.Tier1, dest) && y >= diff.CapFirstYear && y <= diff.CapLastYear {
+					c.exports = append(c.exports, capUse{b.To.Party, dest, y, v.evidence(i)})
 				}
 			}
 		case *events.OwnershipTransferred:

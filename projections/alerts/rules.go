@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/chipledger/chipledger/events"
-	"github.com/chipledger/chipledger/projections"
 )
 
 // meta is a rule's fixed description.
@@ -1037,5 +1036,3 @@ func r22(j *judge, v *view) []finding {
 	}
 	return fs
 }
-
-var _ = projections.Record{}
