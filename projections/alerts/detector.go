@@ -173,7 +173,7 @@ func (d *Detector) Evaluate(p *projections.Projection, src projections.Source) (
 		d.loadReference(p)
 		d.mu.Unlock()
 	}
-	j := newJudge(d, p, newCache(src), now)
+	j := newJudge(d, p, projections.CachedSource(src, 1<<17), now)
 	var units []events.UnitID
 	if full {
 		units = p.Units()
@@ -245,7 +245,7 @@ func (d *Detector) judgeAll(p *projections.Projection, src projections.Source, n
 			continue
 		}
 		wg.Go(func() {
-			j := newJudge(d, p, newCache(src), now)
+			j := newJudge(d, p, projections.CachedSource(src, 1<<17), now)
 			j.screen = map[string][]screenHit{}
 			for i := lo; i < hi; i++ {
 				fs, c, err := j.unit(units[i])

@@ -314,34 +314,3 @@ func (j *judge) alertsFrom(kind, subject string, fs []finding) map[string]*Alert
 	}
 	return out
 }
-
-// cache is a bounded cache of decoded entries in front of a Source: the
-// chains of the chips in one server or pallet share most of their events.
-type cache struct {
-	src      projections.Source
-	cur, old map[uint64]projections.Entry
-}
-
-const cacheEntries = 1 << 17
-
-func newCache(src projections.Source) *cache {
-	return &cache{src: src, cur: make(map[uint64]projections.Entry, 1024), old: map[uint64]projections.Entry{}}
-}
-
-func (c *cache) Entry(seq uint64) (projections.Entry, error) {
-	if e, ok := c.cur[seq]; ok {
-		return e, nil
-	}
-	e, ok := c.old[seq]
-	if !ok {
-		var err error
-		if e, err = c.src.Entry(seq); err != nil {
-			return e, err
-		}
-	}
-	if len(c.cur) >= cacheEntries {
-		c.old, c.cur = c.cur, make(map[uint64]projections.Entry, cacheEntries)
-	}
-	c.cur[seq] = e
-	return e, nil
-}

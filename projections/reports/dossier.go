@@ -124,7 +124,7 @@ func Dossier(in Input, unit string, walk func() (ledger.Head, error)) (*DossierR
 	for _, c := range tree.Containers {
 		rep.Containers = append(rep.Containers, c.Unit)
 	}
-	steps, err := e.p.Chain(newCache(e.src), u)
+	steps, err := e.p.Chain(projections.CachedSource(e.src, 1<<16), u)
 	if err != nil {
 		return nil, err
 	}

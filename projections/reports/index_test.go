@@ -26,7 +26,7 @@ func TestIndexAgreesWithChains(t *testing.T) {
 	fromChains := map[string]map[events.UnitID]bool{} // event id -> units whose chain holds it
 	cites := map[string]uint64{}
 	require.NoError(t, w.r.View(func(p *projections.Projection, src projections.Source) error {
-		c := newCache(src)
+		c := projections.CachedSource(src, 1<<16)
 		for _, u := range p.Units() {
 			steps, err := p.Chain(c, u)
 			require.NoError(t, err)

@@ -34,7 +34,7 @@ func licenceUses(t *testing.T, in Input, by time.Time) map[string][]licenceShipm
 	t.Helper()
 	ctl := policy.DefaultControls()
 	perEvent := map[string]map[string]*licenceShipment{}
-	c := newCache(in.Source)
+	c := projections.CachedSource(in.Source, 1<<16)
 	for _, u := range in.Projection.Units() {
 		if u.Kind() != events.KindChip {
 			continue
@@ -574,7 +574,7 @@ func TestSiteShortcut(t *testing.T) {
 		e, _, err := newEnv(in, KindSite, "")
 		require.NoError(t, err)
 		res := theWorld.idx.resolve()
-		src := newCache(in.Source)
+		src := projections.CachedSource(in.Source, 1<<16)
 		settled, read := 0, 0
 		for _, site := range in.Projection.Sites() {
 			s, _ := in.Projection.Site(site)

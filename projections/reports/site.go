@@ -224,7 +224,7 @@ func (e *env) siteChips(site, country string, windowFrom time.Time, cand []event
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			src := newCache(e.src)
+			src := projections.CachedSource(e.src, 1<<16)
 			for {
 				g := int(next.Add(1) - 1)
 				if g >= len(keys) {
@@ -318,35 +318,4 @@ func (e *env) siteChip(src projections.Source, c events.UnitID, site, country st
 	}
 	x.installed = last != nil && last.Status == "installed" && last.Site == site
 	return x, nil
-}
-
-// cache keeps decoded entries: the chips of one server share most of
-// their chains' entries.
-type cache struct {
-	src      projections.Source
-	cur, old map[uint64]projections.Entry
-}
-
-const cacheEntries = 1 << 16
-
-func newCache(src projections.Source) *cache {
-	return &cache{src: src, cur: map[uint64]projections.Entry{}, old: map[uint64]projections.Entry{}}
-}
-
-func (c *cache) Entry(seq uint64) (projections.Entry, error) {
-	if e, ok := c.cur[seq]; ok {
-		return e, nil
-	}
-	e, ok := c.old[seq]
-	if !ok {
-		var err error
-		if e, err = c.src.Entry(seq); err != nil {
-			return e, err
-		}
-	}
-	if len(c.cur) >= cacheEntries {
-		c.old, c.cur = c.cur, make(map[uint64]projections.Entry, cacheEntries)
-	}
-	c.cur[seq] = e
-	return e, nil
 }
